@@ -1,0 +1,296 @@
+package amiproto
+
+import (
+	"bytes"
+	"strconv"
+)
+
+// stepFrame scans header lines of the current frame. It returns a message,
+// a discard report, or again=true when the mode changed.
+//
+// This is the hot path: it keeps the scan position and the spans in locals
+// and looks at each byte of a key once (table lookup) and at the value only
+// through bytes.IndexByte.
+func (p *Parser) stepFrame() (*Message, error, bool) {
+	b := p.buf[p.r:]
+	limit := p.lim.MaxFrameSize
+	scan := p.scan
+	for {
+		start := scan
+		colon, end := -1, 0
+		if p.seen <= start {
+			// Fast path: a "Key:" prefix, then the end of the value.
+			k := start
+			for k < len(b) && keyByte[b[k]] {
+				k++
+			}
+			if k > start && k < len(b) && b[k] == ':' {
+				if i := bytes.IndexByte(b[k+1:], '\n'); i >= 0 {
+					colon, end = k-start, k+i+2
+				}
+			}
+		}
+		if colon < 0 {
+			from := max(start, p.seen)
+			i := bytes.IndexByte(b[from:], '\n')
+			if i < 0 {
+				p.scan = scan
+				if len(b) >= limit {
+					// The line in progress ends beyond the limit: oversized.
+					return p.startSkipFrame(b, len(b), scan)
+				}
+				p.seen = len(b)
+				return nil, nil, false
+			}
+			end = from + i + 1
+		}
+		if end > limit {
+			p.scan = scan
+			return p.oversizedAtLine(b, start, end)
+		}
+		line := b[start : end-1]
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
+		scan = end
+		p.scan = end
+
+		if p.followsHdr {
+			if m, again := p.followsHeaderLine(b, start, line); m != nil || again {
+				return m, nil, again
+			}
+			continue
+		}
+
+		if len(line) == 0 {
+			if len(p.spans) == 0 {
+				// Stray empty line between frames (or the second half of a
+				// "\r\n\n" style delimiter): skip it.
+				p.consume(end)
+				b = b[end:]
+				scan = 0
+				p.scan = 0
+				continue
+			}
+			return p.finishFrame(b, start, end)
+		}
+
+		if !p.bannerDone {
+			p.bannerDone = true
+			if len(p.spans) == 0 && isBanner(line) {
+				m := &p.msg
+				m.Kind = KindBanner
+				m.Headers = m.Headers[:0]
+				m.Output = m.Output[:0]
+				m.Banner = string(line)
+				p.consume(end)
+				p.resetFrame()
+				p.stats.Frames++
+				return m, nil, false
+			}
+		}
+
+		if colon < 0 {
+			var detail string
+			if colon, detail = keyEnd(line); detail != "" {
+				return p.desync(b, end, detail)
+			}
+		}
+		p.inRun = false
+		vs := colon + 1
+		if vs < len(line) && line[vs] == ' ' {
+			vs++
+		}
+		p.spans = append(p.spans, span{int32(start), int32(start + colon), int32(start + vs), int32(start + len(line))})
+		switch colon {
+		case 5, 6, 8:
+			p.kindHeader(line[:colon], line[vs:])
+		}
+	}
+}
+
+// kindHeader looks at a header whose key has the length of Event, Action,
+// Output, ActionID or Response, the keys that drive the frame state. The
+// header was just appended to p.spans.
+func (p *Parser) kindHeader(key, value []byte) {
+	switch len(key) {
+	case 5:
+		if !p.kindSet && equalFoldBytes(key, "event") {
+			p.kind, p.kindSet = KindEvent, true
+		}
+	case 6:
+		if equalFoldBytes(key, "output") {
+			p.outSum += len(value)
+		} else if !p.kindSet && equalFoldBytes(key, "action") {
+			p.kind, p.kindSet = KindAction, true
+		}
+	case 8:
+		if equalFoldBytes(key, "actionid") {
+			if p.actionIdx < 0 {
+				p.actionIdx = len(p.spans) - 1
+			}
+		} else if !p.kindSet && equalFoldBytes(key, "response") {
+			p.kind, p.kindSet = KindResponse, true
+			if equalFoldBytes(value, "follows") {
+				p.kind = KindFollows
+				p.followsHdr = true
+			}
+		}
+	}
+}
+
+// keyByte marks the bytes allowed in a header key: printable ASCII except
+// ':'. CR and LF are not allowed, so a key scan never leaves its line.
+// keyByte marks the bytes allowed in a header key: printable ASCII except
+// ':'. CR and LF are not allowed, so a key scan never leaves its line.
+var keyByte = func() (t [256]bool) {
+	for c := 0x21; c < 0x7f; c++ {
+		t[c] = c != ':'
+	}
+	return t
+}()
+
+// keyEnd returns the index of the colon ending the key of line, or a
+// description of why line is not "Key: Value" shaped.
+func keyEnd(line []byte) (int, string) {
+	colon := 0
+	for colon < len(line) && keyByte[line[colon]] {
+		colon++
+	}
+	if colon == 0 || colon == len(line) || line[colon] != ':' {
+		return 0, garbageDetail(line)
+	}
+	return colon, ""
+}
+
+// garbageDetail says why line is not "Key: Value" shaped (without quoting it).
+func garbageDetail(line []byte) string {
+	for j, c := range line {
+		if c == ':' {
+			if j == 0 {
+				return "line with an empty key"
+			}
+			break
+		}
+		if !keyByte[c] {
+			return "line with an invalid byte in the key"
+		}
+	}
+	return "line without a colon"
+}
+
+// isBanner reports whether line is an Asterisk greeting such as
+// "Asterisk Call Manager/13.0.0".
+func isBanner(line []byte) bool {
+	return bytes.HasPrefix(line, []byte("Asterisk ")) &&
+		bytes.IndexByte(line, '/') >= 0 &&
+		!bytes.Contains(line, []byte(": "))
+}
+
+// buildHeaders fills m.Headers from the scanned spans, taking every key and
+// value as a substring of s (the frame's bytes as one string).
+func (p *Parser) buildHeaders(m *Message, s string) {
+	hs := m.Headers[:0]
+	for _, sp := range p.spans {
+		hs = append(hs, Header{Key: s[sp.ks:sp.ke], Value: s[sp.vs:sp.ve]})
+	}
+	m.Headers = hs
+}
+
+// finishFrame completes a frame whose empty line spans b[start:end].
+func (p *Parser) finishFrame(b []byte, start, end int) (*Message, error, bool) {
+	if p.outSum > p.lim.MaxOutputSize {
+		id := p.partialActionID(b)
+		p.consume(end)
+		p.resetFrame()
+		return nil, p.protocolError(ErrOutputTooLarge, id, end,
+			"Output headers exceed MaxOutputSize="+strconv.Itoa(p.lim.MaxOutputSize)), false
+	}
+	m := &p.msg
+	m.Kind = p.kind
+	m.Output = m.Output[:0]
+	m.Banner = ""
+	p.buildHeaders(m, string(b[:start]))
+	p.consume(end)
+	p.resetFrame()
+	p.stats.Frames++
+	return m, nil, false
+}
+
+// desync drops the partial frame and the garbage line ending at end.
+func (p *Parser) desync(b []byte, end int, detail string) (*Message, error, bool) {
+	id := p.partialActionID(b)
+	p.consume(end)
+	p.resetFrame()
+	if p.inRun {
+		// Same run of garbage: already reported.
+		p.stats.DiscardedBytes += uint64(end)
+		return nil, nil, true
+	}
+	p.inRun = true
+	return nil, p.protocolError(ErrDesync, id, end, detail), false
+}
+
+// oversizedAtLine handles a complete line b[start:end] that ends beyond
+// MaxFrameSize.
+func (p *Parser) oversizedAtLine(b []byte, start, end int) (*Message, error, bool) {
+	line := b[start:end]
+	if len(line) == 1 || (len(line) == 2 && line[0] == '\r') {
+		// The frame's own empty line: the oversized frame ends here.
+		id := p.partialActionID(b)
+		p.consume(end)
+		p.resetFrame()
+		p.inRun = false
+		return nil, p.frameTooLarge(id, end), false
+	}
+	return p.startSkipFrame(b, end, end)
+}
+
+// startSkipFrame discards the first n bytes of an oversized frame (the
+// partial line, if any, starts at lineStart) and switches to modeSkipFrame.
+func (p *Parser) startSkipFrame(b []byte, n, lineStart int) (*Message, error, bool) {
+	p.skipActionID = p.partialActionID(b)
+	p.skipSize = n
+	p.skipLine = n - lineStart
+	p.skipLineCR = p.skipLine == 1 && b[lineStart] == '\r'
+	p.consume(n)
+	p.resetFrame()
+	p.inRun = false
+	p.mode = modeSkipFrame
+	return nil, nil, true
+}
+
+// stepSkipFrame discards bytes up to the next empty line without buffering.
+func (p *Parser) stepSkipFrame() (*Message, error, bool) {
+	for {
+		b := p.buf[p.r:]
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			if len(b) > 0 {
+				p.skipLineCR = p.skipLine == 0 && len(b) == 1 && b[0] == '\r'
+				p.skipLine += len(b)
+				p.skipSize += len(b)
+				p.consume(len(b))
+			}
+			return nil, nil, false
+		}
+		total := p.skipLine + i
+		empty := total == 0 ||
+			(total == 1 && ((i == 1 && b[0] == '\r') || (i == 0 && p.skipLineCR)))
+		p.skipSize += i + 1
+		p.consume(i + 1)
+		p.skipLine = 0
+		p.skipLineCR = false
+		if empty {
+			p.mode = modeFrame
+			id := p.skipActionID
+			p.skipActionID = ""
+			return nil, p.frameTooLarge(id, p.skipSize), false
+		}
+	}
+}
+
+func (p *Parser) frameTooLarge(actionID string, size int) error {
+	return p.protocolError(ErrFrameTooLarge, actionID, size,
+		"no end of frame within MaxFrameSize="+strconv.Itoa(p.lim.MaxFrameSize))
+}
