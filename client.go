@@ -167,9 +167,6 @@ func (c *Client) send(a Action, so sendOptions, internal func(*Result, error)) (
 	defer c.mu.Unlock()
 	st := c.State()
 	if c.sess == nil || (internal == nil && st != StateReady) {
-		if st == StateClosed || st == StateClosing {
-			return nil, &NotReadyError{Server: c.key, State: st}
-		}
 		return nil, &NotReadyError{Server: c.key, State: st}
 	}
 	if len(c.pending) >= c.opts.MaxPendingActions && internal == nil {

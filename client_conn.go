@@ -87,7 +87,12 @@ func (c *Client) wantsConnect(now time.Time) bool {
 // breaker refuses the attempt.
 func (c *Client) startConnect(now time.Time, sum *TickSummary) bool {
 	if !c.brk.Allow(now) {
+		// Open: wait for the cooldown. Half-open with every probe taken:
+		// check again a backoff step later, never in a tight loop.
 		c.nextRetry = c.brk.OpenUntil()
+		if !c.nextRetry.After(now) {
+			c.nextRetry = now.Add(c.opts.ReconnectBase)
+		}
 		c.setHealth(func(h *Health) { h.NextRetry = c.nextRetry })
 		return false
 	}

@@ -16,7 +16,6 @@ type Metrics struct {
 	cfg     config
 	events  nameSet
 	actions nameSet
-	outcome nameSet
 
 	eventsReceived  *prometheus.CounterVec
 	eventsDropped   *prometheus.CounterVec
@@ -93,7 +92,6 @@ func New(reg prometheus.Registerer, opts ...Option) *Metrics {
 		cfg:     cfg,
 		events:  newNameSet(cfg.eventNames),
 		actions: newNameSet(cfg.actionNames),
-		outcome: newNameSet(outcomes),
 	}
 	ns, cl := cfg.namespace, cfg.constLabels
 	counter := func(name, help string, labels ...string) *prometheus.CounterVec {

@@ -42,7 +42,7 @@ var defaultActionNames = []string{
 }
 
 // outcomes are the documented ami.Metrics ActionDone outcomes.
-var outcomes = []string{"success", "error", "timeout", "connection_lost", "closed", "protocol"}
+var outcomes = [...]string{"success", "error", "timeout", "connection_lost", "closed", "protocol"}
 
 // DefaultEventNames returns the event names exported by default as the
 // "event" label: the call lifecycle, queues and agents, devices, system and

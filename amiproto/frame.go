@@ -2,6 +2,7 @@ package amiproto
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strconv"
 )
 
@@ -21,6 +22,9 @@ func (p *Parser) stepFrame() (*Message, error, bool) {
 		if p.seen <= start {
 			// Fast path: a "Key:" prefix, then the end of the value.
 			k := start
+			for k+8 <= len(b) && allKeyBytes(binary.LittleEndian.Uint64(b[k:])) {
+				k += 8
+			}
 			for k < len(b) && keyByte[b[k]] {
 				k++
 			}
@@ -139,8 +143,21 @@ func (p *Parser) kindHeader(key, value []byte) {
 	}
 }
 
-// keyByte marks the bytes allowed in a header key: printable ASCII except
-// ':'. CR and LF are not allowed, so a key scan never leaves its line.
+// allKeyBytes reports whether the 8 bytes packed in x are all valid key
+// bytes (0x21..0x7E, not ':'), testing them at once.
+func allKeyBytes(x uint64) bool {
+	const (
+		lsb   = 0x0101010101010101
+		msb   = 0x8080808080808080
+		colon = ':' * lsb
+	)
+	low := (x - 0x21*lsb) &^ x & msb         // some byte < 0x21 (or >= 0x80)
+	high := ((x + (0x7f-0x7e)*lsb) | x) & msb // some byte > 0x7e
+	y := x ^ colon
+	col := (y - lsb) &^ y & msb // some byte == ':'
+	return low|high|col == 0
+}
+
 // keyByte marks the bytes allowed in a header key: printable ASCII except
 // ':'. CR and LF are not allowed, so a key scan never leaves its line.
 var keyByte = func() (t [256]bool) {
