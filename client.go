@@ -76,12 +76,12 @@ type Client struct {
 }
 
 type clientStats struct {
-	eventsReceived, eventsDispatched, eventsDropped  atomic.Uint64
-	actionsSent, actionsCompleted, actionsFailed     atomic.Uint64
-	unmatched, bytesRead, bytesWritten, bytesPurged  atomic.Uint64
-	reconnects, connectFailures, desyncs, protoErrs  atomic.Uint64
-	listenerPanics, preReadyEvents, dropWarnedTotal  atomic.Uint64
-	pendingGauge, writeBufGauge                      atomic.Int64
+	eventsReceived, eventsDispatched, eventsDropped atomic.Uint64
+	actionsSent, actionsCompleted, actionsFailed    atomic.Uint64
+	unmatched, bytesRead, bytesWritten, bytesPurged atomic.Uint64
+	reconnects, connectFailures, desyncs, protoErrs atomic.Uint64
+	listenerPanics, preReadyEvents, dropWarnedTotal atomic.Uint64
+	pendingGauge, writeBufGauge                     atomic.Int64
 }
 
 // Key is the server key.

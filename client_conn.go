@@ -2,8 +2,8 @@ package ami
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/md5"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"

@@ -60,6 +60,15 @@ func (l *configLoader) decodeStruct(node *yaml.Node, v reflect.Value, path, wher
 			names = append(names, name)
 		}
 	}
+	// Merge keys first ("<<: *defaults"), so that explicit keys win
+	// wherever they are written.
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		if k := node.Content[i]; k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			if err := l.decodeMerge(node.Content[i+1], v, path, where); err != nil {
+				return err
+			}
+		}
+	}
 	seen := make(map[string]bool, len(node.Content)/2)
 	for i := 0; i+1 < len(node.Content); i += 2 {
 		k, val := node.Content[i], node.Content[i+1]
@@ -67,6 +76,9 @@ func (l *configLoader) decodeStruct(node *yaml.Node, v reflect.Value, path, wher
 		sub := join(path, key)
 		if k.Kind != yaml.ScalarNode {
 			return &ConfigError{Field: where, Line: k.Line, Msg: "keys must be plain strings"}
+		}
+		if k.Tag == "!!merge" {
+			continue
 		}
 		idx, ok := fields[key]
 		if !ok {
@@ -87,6 +99,26 @@ func (l *configLoader) decodeStruct(node *yaml.Node, v reflect.Value, path, wher
 		l.lines[sub] = k.Line
 	}
 	return nil
+}
+
+// decodeMerge applies the value of a merge key: one mapping, or a list of
+// mappings where the earlier ones win.
+func (l *configLoader) decodeMerge(val *yaml.Node, v reflect.Value, path, where string) error {
+	for val.Kind == yaml.AliasNode {
+		val = val.Alias
+	}
+	if val.Kind == yaml.SequenceNode {
+		for i := len(val.Content) - 1; i >= 0; i-- {
+			if err := l.decodeMerge(val.Content[i], v, path, where); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if val.Kind != yaml.MappingNode {
+		return &ConfigError{Field: where, Line: val.Line, Msg: "<< must merge a mapping or a list of mappings"}
+	}
+	return l.decodeStruct(val, v, path, where)
 }
 
 func (l *configLoader) decodeMap(node *yaml.Node, v reflect.Value, path, where string) error {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -265,5 +267,111 @@ func TestConfigErrorsNeverShowSecrets(t *testing.T) {
 		if strings.Contains(err.Error(), secret) {
 			t.Errorf("doc %d: secret in %q", i, err)
 		}
+	}
+}
+
+// TestConfigurationDocInStep keeps docs/configuration.md and the code in
+// step: every YAML key of Options, ServerConfig and TLSOptions is listed,
+// and every default written in the options table equals DefaultOptions().
+func TestConfigurationDocInStep(t *testing.T) {
+	b, err := os.ReadFile("docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	row := regexp.MustCompile("(?m)^\\| `([a-z_.]+)` \\| ([^|]*) \\|")
+	rows := map[string]string{}
+	for _, m := range row.FindAllStringSubmatch(doc, -1) {
+		rows[m[1]] = strings.TrimSpace(m[2])
+	}
+	for _, k := range yamlKeys(reflect.TypeFor[ami.ServerConfig]()) {
+		if _, ok := rows[k]; !ok {
+			t.Errorf("docs/configuration.md: server key %q is not listed", k)
+		}
+	}
+	for _, k := range yamlKeys(reflect.TypeFor[ami.TLSOptions]()) {
+		if _, ok := rows["tls."+k]; !ok {
+			t.Errorf("docs/configuration.md: TLS key %q is not listed as tls.%s", k, k)
+		}
+	}
+	defaults := reflect.ValueOf(ami.DefaultOptions())
+	ot := reflect.TypeFor[ami.Options]()
+	for i := range ot.NumField() {
+		k := yamlKey(ot.Field(i))
+		if k == "" {
+			continue
+		}
+		def, ok := rows[k]
+		if !ok {
+			t.Errorf("docs/configuration.md: option %q is not listed", k)
+			continue
+		}
+		lit := strings.Trim(def, "`")
+		if lit == def {
+			t.Errorf("option %q: default %q is not a `literal`", k, def)
+			continue
+		}
+		// The default, written as YAML, must parse to DefaultOptions' value.
+		cfg, err := ami.ParseConfig([]byte("servers:\n  a:\n    address: h:1\n    username: u\noptions:\n  " + k + ": " + lit + "\n"))
+		if err != nil {
+			t.Errorf("option %q: documented default %s does not parse: %v", k, lit, err)
+			continue
+		}
+		got, want := reflect.ValueOf(cfg.Options).Field(i), defaults.Field(i)
+		if got.Kind() == reflect.Slice && got.Len() == 0 && want.Len() == 0 {
+			continue
+		}
+		if !reflect.DeepEqual(got.Interface(), want.Interface()) {
+			t.Errorf("option %q: documented default %s = %v, DefaultOptions() has %v", k, lit, got, want)
+		}
+	}
+	for k := range rows {
+		if strings.Contains(k, "_") && !slices.Contains(yamlKeys(ot), k) && !strings.HasPrefix(k, "tls.") &&
+			!slices.Contains(yamlKeys(reflect.TypeFor[ami.ServerConfig]()), k) {
+			t.Errorf("docs/configuration.md lists %q, which is not a key", k)
+		}
+	}
+}
+
+func yamlKey(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if name == "-" || !f.IsExported() {
+		return ""
+	}
+	return name
+}
+
+func yamlKeys(t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		if k := yamlKey(t.Field(i)); k != "" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func TestParseConfigMergeKeys(t *testing.T) {
+	doc := `servers:
+  pbx1: &pbx
+    address: 127.0.0.1:5038
+    username: dialer
+    secret: shared-secret
+    options:
+      action_timeout: 3s
+  pbx2:
+    <<: *pbx
+    address: 127.0.0.1:5039
+`
+	cfg, err := ami.ParseConfig([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2 := cfg.Servers["pbx2"]
+	if p2.Address != "127.0.0.1:5039" || p2.Username != "dialer" || p2.Secret != "shared-secret" || p2.Options.ActionTimeout != 3*time.Second {
+		t.Errorf("pbx2 = %+v", p2)
+	}
+	if cfg.Servers["pbx1"].Address != "127.0.0.1:5038" {
+		t.Errorf("pbx1 changed: %+v", cfg.Servers["pbx1"])
 	}
 }

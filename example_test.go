@@ -147,4 +147,3 @@ func ExampleManager_Run() {
 	// booted: pbx1
 	// run: <nil> closed
 }
-

@@ -10,22 +10,23 @@
 // "Response: Follows" command output), and the fake server amitest parses
 // what clients send (actions) with the very same code.
 //
-//	p, _ := amiproto.NewParser(amiproto.Limits{})
-//	for {
-//		n, err := conn.Read(buf)
-//		data := buf[:n]
-//		for len(data) > 0 {
-//			w, werr := p.Write(data)
-//			data = data[w:]
-//			for {
-//				msg, perr := p.Next()
-//				if perr != nil { /* a frame was discarded; the stream goes on */ continue }
-//				if msg == nil { break }
-//				handle(msg)
+//	p, err := amiproto.NewParser(amiproto.Limits{}) // defaults
+//	...
+//	// for each chunk read from the connection:
+//	for len(chunk) > 0 {
+//		n, _ := p.Write(chunk) // ErrBufferFull: accepted n bytes, drain then retry
+//		chunk = chunk[n:]
+//		for {
+//			msg, err := p.Next()
+//			if err != nil {
+//				// *ProtocolError: one frame was discarded, count it and go on
+//				continue
 //			}
-//			_ = werr // ErrBufferFull: drained above, write the rest
+//			if msg == nil {
+//				break // need more bytes
+//			}
+//			handle(msg) // msg is valid until the next Next; Clone to keep it
 //		}
-//		...
 //	}
 //
 // The wire format it accepts:
@@ -46,9 +47,11 @@
 // than Limits.MaxFrameSize is skipped without buffering up to its end and
 // reported once as a *ProtocolError wrapping ErrFrameTooLarge. A line that is
 // not "Key: Value" shaped (binary junk, a line with no colon, a key with
-// spaces) drops the frame it appears in and is reported as ErrDesync; the
-// next valid line starts a new frame, so no header of a corrupt frame ever
-// leaks into the next one. Command output over Limits.MaxOutputSize is
+// spaces) drops the frame it appears in and is reported as ErrDesync, once
+// per run of consecutive garbage lines; the next valid "Key: Value" line
+// starts a new frame, so no header of a corrupt frame ever leaks into the
+// next one (the valid lines that followed the garbage inside the corrupt
+// frame come out as a frame of their own, usually KindUnknown). Command output over Limits.MaxOutputSize is
 // reported as ErrOutputTooLarge. After any of these, Next can be called again:
 // the stream recovers. The ProtocolError carries the ActionID of the dropped
 // frame when it was seen, so a client can fail exactly that action.

@@ -36,6 +36,13 @@ var (
 
 // ProtocolError reports a frame the parser discarded. The stream goes on:
 // call Parser.Next again.
+//
+// A desync is reported as soon as its first garbage line is complete (Size
+// counts the dropped partial frame and that line; later garbage lines of the
+// same run are dropped silently and only counted in Stats.DiscardedBytes).
+// An oversized frame, and a legacy Command reply over the output limit, are
+// reported once, when their end has been skipped, so Size is the whole
+// discarded frame; the bytes are not buffered meanwhile.
 type ProtocolError struct {
 	// Err is ErrFrameTooLarge, ErrDesync or ErrOutputTooLarge.
 	Err error

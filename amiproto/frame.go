@@ -9,9 +9,10 @@ import (
 // stepFrame scans header lines of the current frame. It returns a message,
 // a discard report, or again=true when the mode changed.
 //
-// This is the hot path: it keeps the scan position and the spans in locals
-// and looks at each byte of a key once (table lookup) and at the value only
-// through bytes.IndexByte.
+// This is the hot path: it keeps the scan position in a local (p.scan is
+// only written when it returns for more bytes; every other exit resets the
+// frame), tests key bytes 8 at a time, and finds the end of the value with
+// bytes.IndexByte, so each byte is looked at about once.
 func (p *Parser) stepFrame() (*Message, error, bool) {
 	b := p.buf[p.r:]
 	limit := p.lim.MaxFrameSize
@@ -57,7 +58,6 @@ func (p *Parser) stepFrame() (*Message, error, bool) {
 			line = line[:n-1]
 		}
 		scan = end
-		p.scan = end
 
 		if p.followsHdr {
 			if m, again := p.followsHeaderLine(b, start, line); m != nil || again {
@@ -73,7 +73,6 @@ func (p *Parser) stepFrame() (*Message, error, bool) {
 				p.consume(end)
 				b = b[end:]
 				scan = 0
-				p.scan = 0
 				continue
 			}
 			return p.finishFrame(b, start, end)
@@ -151,8 +150,8 @@ func allKeyBytes(x uint64) bool {
 		msb   = 0x8080808080808080
 		colon = ':' * lsb
 	)
-	low := (x - 0x21*lsb) &^ x & msb         // some byte < 0x21 (or >= 0x80)
-	high := ((x + (0x7f-0x7e)*lsb) | x) & msb // some byte > 0x7e
+	low := (x - 0x21*lsb) &^ x & msb          // some byte < 0x21
+	high := ((x + (0x7f-0x7e)*lsb) | x) & msb // some byte > 0x7e (0x80 and up included)
 	y := x ^ colon
 	col := (y - lsb) &^ y & msb // some byte == ':'
 	return low|high|col == 0
@@ -207,16 +206,21 @@ func isBanner(line []byte) bool {
 // buildHeaders fills m.Headers from the scanned spans, taking every key and
 // value as a substring of s (the frame's bytes as one string).
 func (p *Parser) buildHeaders(m *Message, s string) {
-	hs := m.Headers[:0]
-	for _, sp := range p.spans {
-		hs = append(hs, Header{Key: s[sp.ks:sp.ke], Value: s[sp.vs:sp.ve]})
+	n := len(p.spans)
+	hs := m.Headers
+	if cap(hs) < n {
+		hs = make([]Header, n, n+n/2)
+	}
+	hs = hs[:n]
+	for i, sp := range p.spans {
+		hs[i] = Header{Key: s[sp.ks:sp.ke], Value: s[sp.vs:sp.ve]}
 	}
 	m.Headers = hs
 }
 
 // finishFrame completes a frame whose empty line spans b[start:end].
 func (p *Parser) finishFrame(b []byte, start, end int) (*Message, error, bool) {
-	if p.outSum > p.lim.MaxOutputSize {
+	if p.outSum > p.lim.MaxOutputSize && p.kind == KindResponse {
 		id := p.partialActionID(b)
 		p.consume(end)
 		p.resetFrame()

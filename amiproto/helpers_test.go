@@ -167,5 +167,3 @@ func readCapture(t testing.TB, name string) []byte {
 	}
 	return b
 }
-
-func crlf(s string) []byte { return []byte(strings.ReplaceAll(s, "\n", "\r\n")) }

@@ -1,17 +1,27 @@
 package amiproto
 
-// Limit defaults and ranges.
+// Limit defaults and allowed ranges (bytes).
 const (
-	DefaultMaxFrameSize = 1 << 20 // 1 MiB
-	MinMaxFrameSize     = 64 << 10
-	MaxMaxFrameSize     = 4 << 20
+	// DefaultMaxFrameSize is the default Limits.MaxFrameSize: 1 MiB.
+	DefaultMaxFrameSize = 1 << 20
+	// MinMaxFrameSize is the smallest allowed Limits.MaxFrameSize: 64 KiB.
+	MinMaxFrameSize = 64 << 10
+	// MaxMaxFrameSize is the largest allowed Limits.MaxFrameSize: 4 MiB.
+	MaxMaxFrameSize = 4 << 20
 
-	DefaultMaxBufferSize = 2 << 20 // 2 MiB (or 2*MaxFrameSize when larger)
-	MaxMaxBufferSize     = 64 << 20
+	// DefaultMaxBufferSize is the default Limits.MaxBufferSize: 2 MiB (twice
+	// MaxFrameSize when that is larger).
+	DefaultMaxBufferSize = 2 << 20
+	// MaxMaxBufferSize is the largest allowed Limits.MaxBufferSize: 64 MiB.
+	// The smallest is MaxFrameSize.
+	MaxMaxBufferSize = 64 << 20
 
-	DefaultMaxOutputSize = 1 << 20 // 1 MiB
-	MinMaxOutputSize     = 1 << 10
-	MaxMaxOutputSize     = 64 << 20
+	// DefaultMaxOutputSize is the default Limits.MaxOutputSize: 1 MiB.
+	DefaultMaxOutputSize = 1 << 20
+	// MinMaxOutputSize is the smallest allowed Limits.MaxOutputSize: 1 KiB.
+	MinMaxOutputSize = 1 << 10
+	// MaxMaxOutputSize is the largest allowed Limits.MaxOutputSize: 64 MiB.
+	MaxMaxOutputSize = 64 << 20
 )
 
 // Limits bound the memory a Parser may use. The zero value of a field means

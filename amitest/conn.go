@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apntalk/ami/amiproto"
@@ -27,15 +28,14 @@ var (
 // for concurrent use. Every write to the client (replies, events, Send) is
 // serialised, so frames are never interleaved.
 type Conn struct {
-	s       *Server
-	id      int
-	nc      net.Conn // the connection frames are read from and written to
-	raw     net.Conn // the TCP connection under nc (nc itself without TLS)
-	tlsConf *tls.Config
-	srvDone <-chan struct{}
+	s   *Server
+	id  int
+	nc  net.Conn // the connection frames are read from and written to
+	raw net.Conn // the TCP connection under nc (nc itself without TLS)
 
 	done      chan struct{} // closed when the connection is closed
 	closeOnce sync.Once
+	reading   atomic.Bool // past the TLS handshake: SetReading may interrupt reads
 
 	wmu sync.Mutex // serialises writes
 
@@ -50,7 +50,7 @@ type Conn struct {
 }
 
 func newConn(s *Server, nc net.Conn, tlsConf *tls.Config) *Conn {
-	c := &Conn{s: s, nc: nc, raw: nc, tlsConf: tlsConf, done: make(chan struct{})}
+	c := &Conn{s: s, nc: nc, raw: nc, done: make(chan struct{})}
 	if tlsConf != nil {
 		c.nc = tls.Server(nc, tlsConf)
 	}
@@ -131,12 +131,12 @@ func (c *Conn) WaitAction(ctx context.Context, name string) (*amiproto.Message, 
 				return true
 			}
 		}
-		return false
+		return c.Closed()
 	})
-	if err == nil {
+	if err == nil && found != nil {
 		return found, nil
 	}
-	if errors.Is(err, ErrServerClosed) {
+	if err == nil || errors.Is(err, ErrServerClosed) {
 		err = ErrConnClosed
 	}
 	return nil, fmt.Errorf("ami: amitest: waiting for action %s on conn %d: %w", name, c.id, err)
@@ -245,6 +245,9 @@ func (c *Conn) serve() {
 		return
 	}
 	buf := make([]byte, 64<<10)
+	// From here on SetReading(false) may interrupt a Read with a deadline;
+	// waitReadable sees a pause set before this point.
+	c.reading.Store(true)
 	for {
 		if !c.waitReadable() {
 			return

@@ -3,15 +3,16 @@ package amitest
 import "errors"
 
 var (
-	// ErrServerClosed is returned by the waiting methods and Start when the
-	// server is closed (or was never started).
+	// ErrServerClosed is returned by the waiting methods (WaitConns, Ready)
+	// when the server is closed, or was never started.
 	ErrServerClosed = errors.New("ami: amitest: server closed")
 
 	// ErrServerRunning is returned by Start and StartAt when the server is
 	// already listening.
 	ErrServerRunning = errors.New("ami: amitest: server already started")
 
-	// ErrConnClosed is returned when writing to a connection that is closed.
+	// ErrConnClosed is returned when writing to a connection that is closed,
+	// and by Conn.WaitAction when the connection closes first.
 	ErrConnClosed = errors.New("ami: amitest: connection closed")
 
 	// ErrNoConns is returned by Flood when no logged-in connection with

@@ -208,3 +208,29 @@ func TestHandle(t *testing.T) {
 		t.Fatalf("Builtins() = %v", amitest.Builtins())
 	}
 }
+
+func TestWriteTimeoutDropsStuckClient(t *testing.T) {
+	s := amitest.NewServer(t, amitest.Options{WriteTimeout: 100 * time.Millisecond})
+	nc, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if _, err := nc.Write([]byte("Action: Login\r\nUsername: admin\r\nSecret: admin-secret\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ready(ctxT(t), 1); err != nil {
+		t.Fatal(err)
+	}
+	// The client never reads: the flood fills the buffers, then the write
+	// times out and the server drops the connection.
+	sent, err := s.Flood(ctxT(t), amitest.Flood{Count: 10_000_000})
+	if !errors.Is(err, amitest.ErrConnClosed) || sent >= 10_000_000 {
+		t.Fatalf("Flood = %d, %v", sent, err)
+	}
+	select {
+	case <-s.Conns()[0].Done():
+	case <-time.After(waitTimeout):
+		t.Fatal("stuck connection not closed")
+	}
+}

@@ -23,7 +23,9 @@ type HandlerFunc func(w *ResponseWriter, r *Request)
 
 // ResponseWriter writes the reply of one action to its connection. Every
 // method writes whole frames; a write error (closed connection) is kept and
-// returned by Err, and later writes are skipped.
+// returned by Err, and later writes are skipped. It may be kept and used
+// after the handler returns (a delayed answer), but by one goroutine at a
+// time.
 type ResponseWriter struct {
 	c         *Conn
 	r         *Request

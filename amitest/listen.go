@@ -60,12 +60,8 @@ func (s *Server) addConn(c *Conn) bool {
 		return false
 	}
 	c.id = len(s.conns) + 1
-	c.srvDone = s.done
 	s.conns = append(s.conns, c)
 	s.live[c] = struct{}{}
-	if s.paused {
-		c.nc.SetReadDeadline(pastDeadline)
-	}
 	s.counters.accepted.Add(1)
 	s.notifyLocked()
 	s.wg.Add(1)

@@ -117,7 +117,7 @@ func (p *pbx) endCall(c *call) {
 	}
 }
 
-// newUniqueid returns an Asterisk-like "epoch.seq" identifier.
+// newUniqueidLocked returns an Asterisk-like "epoch.seq" identifier.
 func (p *pbx) newUniqueidLocked() string {
 	id := fmt.Sprintf("%d.%d", time.Now().Unix(), p.uniqSeq)
 	p.uniqSeq++
@@ -143,7 +143,7 @@ func (p *pbx) addChannel(c *call, name string, state int, context, exten string,
 	return ch
 }
 
-// nextLocalLocked returns the next "-%08x" suffix of Local channels.
+// nextSuffix returns the next "-%08x" channel name suffix.
 func (p *pbx) nextSuffix() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -158,7 +158,7 @@ func (p *pbx) update(ch *channel, f func(ch *channel)) {
 	f(ch)
 }
 
-// lookup returns the call of a live channel.
+// lookup returns a live channel by name.
 func (p *pbx) lookup(name string) (*channel, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -166,7 +166,7 @@ func (p *pbx) lookup(name string) (*channel, bool) {
 	return ch, ok
 }
 
-// sortedChannels returns the live channels in creation order.
+// sortedChannelsLocked returns the live channels in creation order.
 func (p *pbx) sortedChannelsLocked() []*channel {
 	out := make([]*channel, 0, len(p.channels))
 	for _, ch := range p.channels {

@@ -83,7 +83,9 @@ func (s *Server) Start() error { return s.StartAt("127.0.0.1:0") }
 // StartAt starts listening on addr, which must be a loopback address
 // ("127.0.0.1:5038"). A closed server can be started again, which restarts
 // a PBX on the same port: StartAt(old.Addr()) after old.Close(). The
-// history (Conns, Stats) is kept across restarts.
+// history (Conns, Stats, handlers, TLS certificate) is kept across
+// restarts; the simulated PBX state (channels, queues, variables) starts
+// afresh, as after an Asterisk restart.
 func (s *Server) StartAt(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -202,7 +204,9 @@ func (s *Server) SetReading(on bool) {
 	}
 	s.resume = make(chan struct{})
 	for c := range s.live {
-		c.nc.SetReadDeadline(pastDeadline) // wakes a blocked Read
+		if c.reading.Load() {
+			c.nc.SetReadDeadline(pastDeadline) // wakes a blocked Read
+		}
 	}
 }
 

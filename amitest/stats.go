@@ -19,10 +19,10 @@ type Stats struct {
 }
 
 type counters struct {
-	accepted, refused, loginOK, loginFailed     atomic.Int64
-	actions, responses, events                  atomic.Int64
-	bytesReceived, bytesSent                    atomic.Int64
-	callsStarted                                atomic.Int64
+	accepted, refused, loginOK, loginFailed atomic.Int64
+	actions, responses, events              atomic.Int64
+	bytesReceived, bytesSent                atomic.Int64
+	callsStarted                            atomic.Int64
 }
 
 // Stats returns a snapshot of the counters.

@@ -263,3 +263,35 @@ func TestTLS(t *testing.T) {
 		t.Fatal("ClientTLSConfig without TLS")
 	}
 }
+
+func TestWaitActionConnClosed(t *testing.T) {
+	s := amitest.NewServer(t, amitest.Options{})
+	c := dial(t, s)
+	c.banner()
+	if err := s.WaitConns(ctxT(t), 1); err != nil {
+		t.Fatal(err)
+	}
+	conn := s.Conns()[0]
+	errc := make(chan error, 1)
+	go func() {
+		_, err := conn.WaitAction(context.Background(), "Login")
+		errc <- err
+	}()
+	c.nc.Close()
+	if err := <-errc; !errors.Is(err, amitest.ErrConnClosed) {
+		t.Fatalf("WaitAction on a closed conn: %v", err)
+	}
+}
+
+func TestSetReadingBeforeConnect(t *testing.T) {
+	s := amitest.NewServer(t, amitest.Options{TLS: true})
+	s.SetReading(false)
+	c := dialTLS(t, s, s.ClientTLSConfig()) // the handshake is not affected
+	c.banner()
+	c.action("Login", "l", H("Username", "admin"), H("Secret", "admin-secret"), H("Events", "off"))
+	if _, err := c.tryNext(50 * time.Millisecond); err == nil {
+		t.Fatal("answered while not reading")
+	}
+	s.SetReading(true)
+	c.response("l")
+}

@@ -7,13 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +21,10 @@ import (
 // amiBin is the ami binary built once by TestMain.
 var amiBin string
 
+// buildFlags are the flags of that build: -race when the tests run with
+// -race (race_test.go), so that the binary is checked too.
+var buildFlags []string
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "ami-cli-test")
 	if err != nil {
@@ -30,29 +32,23 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	amiBin = filepath.Join(dir, "ami")
-	build := exec.Command("go", "build", "-o", amiBin, ".")
+	build := exec.Command("go", append(append([]string{"build"}, buildFlags...), "-o", amiBin, ".")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building ami:", err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
-	code := func() int {
-		defer os.RemoveAll(dir)
-		return m.Run()
-	}()
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, "goleak:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		os.RemoveAll(dir)
+		os.Exit(code)
+	}))
 }
 
 // env returns a minimal environment for the binary plus kv pairs.
 func env(kv ...string) []string {
-	out := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	// A race-enabled binary otherwise sleeps 1s before exiting.
+	out := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "GORACE=atexit_sleep_ms=0 halt_on_error=1"}
 	return append(out, kv...)
 }
 
@@ -294,6 +290,3 @@ func writeFile(t *testing.T, name, content string) string {
 	}
 	return p
 }
-
-var _ = io.Discard
-var _ = syscall.SIGTERM

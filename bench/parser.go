@@ -1,0 +1,143 @@
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/apntalk/ami/amiproto"
+	"github.com/apntalk/ami/internal/eventmix"
+)
+
+// parserStreamEvents is the size of the event-mix stream parsed in a loop
+// (the same as amiproto's own BenchmarkParseEventMix).
+const parserStreamEvents = 6000
+
+// ParserStats is what one parser measurement saw.
+type ParserStats struct {
+	Frames, Headers, Bytes, Allocs uint64
+	Elapsed                        time.Duration
+}
+
+// FramesPerSec is the throughput in frames per second.
+func (s ParserStats) FramesPerSec() float64 { return float64(s.Frames) / s.Elapsed.Seconds() }
+
+// MBPerSec is the throughput in MB (1e6 bytes) per second.
+func (s ParserStats) MBPerSec() float64 { return float64(s.Bytes) / 1e6 / s.Elapsed.Seconds() }
+
+// ParseStream parses stream with an amiproto.Parser in 64 KiB writes (as a
+// socket reader delivers it), rounds times, and counts frames, headers and
+// heap allocations.
+func ParseStream(stream []byte, rounds int) (ParserStats, error) {
+	p, err := amiproto.NewParser(amiproto.Limits{})
+	if err != nil {
+		return ParserStats{}, err
+	}
+	var st ParserStats
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	allocs := ms.Mallocs
+	start := time.Now()
+	for range rounds {
+		data := stream
+		for len(data) > 0 {
+			n, _ := p.Write(data[:min(64<<10, len(data))])
+			data = data[n:]
+			for {
+				m, err := p.Next()
+				if err != nil {
+					return st, fmt.Errorf("ami: bench: parse: %w", err)
+				}
+				if m == nil {
+					break
+				}
+				st.Frames++
+				st.Headers += uint64(len(m.Headers))
+			}
+		}
+	}
+	st.Elapsed = time.Since(start)
+	runtime.ReadMemStats(&ms)
+	st.Allocs = ms.Mallocs - allocs
+	st.Bytes = uint64(len(stream)) * uint64(rounds)
+	return st, nil
+}
+
+// FrameStream is the framing-only reference: it finds the frame boundaries
+// of stream with bytes.Index, rounds times, without looking at headers.
+func FrameStream(stream []byte, rounds int) ParserStats {
+	var st ParserStats
+	start := time.Now()
+	for range rounds {
+		data := stream
+		for {
+			i := bytes.Index(data, delim)
+			if i < 0 {
+				break
+			}
+			data = data[i+4:]
+			st.Frames++
+		}
+	}
+	st.Elapsed = time.Since(start)
+	st.Bytes = uint64(len(stream)) * uint64(rounds)
+	return st
+}
+
+// CopyStream is the memcpy reference: it copies stream rounds times.
+func CopyStream(stream []byte, rounds int) ParserStats {
+	dst := make([]byte, len(stream))
+	start := time.Now()
+	for range rounds {
+		copy(dst, stream)
+	}
+	return ParserStats{Bytes: uint64(len(stream)) * uint64(rounds), Elapsed: time.Since(start)}
+}
+
+// roundsFor picks how many rounds of f fill about d.
+func roundsFor(d time.Duration, f func(rounds int) time.Duration) int {
+	rounds := 1
+	for {
+		el := f(rounds)
+		if el >= d/4 || rounds >= 1<<20 {
+			return max(1, int(float64(rounds)*float64(d)/float64(max(el, time.Microsecond))))
+		}
+		rounds *= 4
+	}
+}
+
+// Parser measures the amiproto parser against the framing-only scan and a
+// memcpy of the same event-mix stream, each for about d.
+func Parser(d time.Duration) ([]Result, error) {
+	stream := eventmix.Stream(parserStreamEvents)
+	rounds := roundsFor(d, func(r int) time.Duration {
+		st, _ := ParseStream(stream, r)
+		return st.Elapsed
+	})
+	// Interleave contestant and references so that machine noise hits both.
+	var parse, frame, cp ParserStats
+	for range 3 {
+		st, err := ParseStream(stream, max(1, rounds/3))
+		if err != nil {
+			return nil, err
+		}
+		parse = addStats(parse, st)
+		frame = addStats(frame, FrameStream(stream, max(1, rounds/3)))
+		cp = addStats(cp, CopyStream(stream, max(1, rounds/3)))
+	}
+	perFrame := float64(parse.Allocs) / float64(parse.Frames)
+	perHeader := float64(parse.Allocs) / float64(parse.Headers)
+	fps := ratio("parser", "parser frames/s", "frames/s", parse.FramesPerSec(), frame.FramesPerSec(), "framing-only scan", 0.55, 0)
+	fps.Note = fmt.Sprintf("%.1f headers/frame, %d bytes/frame", float64(parse.Headers)/float64(parse.Frames), parse.Bytes/parse.Frames)
+	mbs := ratio("parser", "parser MB/s", "MB/s", parse.MBPerSec(), frame.MBPerSec(), "framing-only scan", 0.55, 0)
+	cpy := ratio("parser", "parser MB/s vs memcpy", "MB/s", parse.MBPerSec(), cp.MBPerSec(), "memcpy", 0, 0)
+	al := absolute("parser", "parser allocs/frame", "allocs", perFrame, "<= 1 per frame (0 per header)", perFrame <= 1)
+	al.Note = fmt.Sprintf("%.3f allocs/header", perHeader)
+	return []Result{fps, mbs, cpy, al}, nil
+}
+
+func addStats(a, b ParserStats) ParserStats {
+	return ParserStats{Frames: a.Frames + b.Frames, Headers: a.Headers + b.Headers, Bytes: a.Bytes + b.Bytes,
+		Allocs: a.Allocs + b.Allocs, Elapsed: a.Elapsed + b.Elapsed}
+}

@@ -1,0 +1,136 @@
+package ami_test
+
+// Invariant 5, the tick timeout contract: TickAll(d) waits at most d and
+// returns early when work arrives; d < 0 is an error; d > MaxTickWait is
+// clamped and flagged; Poll never waits. Enforced in tick.go (tickWait,
+// wait, hasWork, untilDeadline).
+//
+// Breaking it looks like: TickAll ignoring the wake channel (the early
+// return test sees ~200ms), not clamping (the 1s test waits 1s), or Poll
+// calling wait with a default interval (Waited > 0).
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/apntalk/ami"
+	"github.com/apntalk/ami/amitest"
+)
+
+// rIdleManager is a manager whose only server is Ready and idle: no
+// heartbeat, no read timeout, nothing pending.
+func rIdleManager(t *testing.T) (*ami.Manager, *amitest.Server) {
+	srv := amitest.NewServer(t, amitest.Options{})
+	m := rManager(t, rOne(srv.Addr(), ami.Options{HeartbeatInterval: -1, ReadTimeout: -1}))
+	c := m.Default()
+	// amitest, like Asterisk, follows the login with FullyBooted and
+	// SuccessfulAuth: wait until both are dispatched.
+	rTickUntil(t, m, "ready and the login events in", func() bool {
+		return c.State() == ami.StateReady && c.Stats().EventsDispatched >= 2
+	})
+	// Work handled by the ticks above may have left a wake-up behind.
+	m.Poll()
+	return m, srv
+}
+
+func TestTickAllIdleWaitsRequestedTimeout(t *testing.T) {
+	m, _ := rIdleManager(t)
+	for range 3 {
+		start := time.Now()
+		s, err := m.TickAll(40 * time.Millisecond)
+		el := time.Since(start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if el < 30*time.Millisecond || el > 500*time.Millisecond {
+			t.Fatalf("idle TickAll(40ms) returned after %v", el)
+		}
+		if s.Waited < 30*time.Millisecond || s.Waited > el {
+			t.Fatalf("Waited = %v for a call of %v", s.Waited, el)
+		}
+		if s.Requested != 40*time.Millisecond || s.Clamped || s.Progress {
+			t.Fatalf("idle summary: %+v", s)
+		}
+	}
+}
+
+func TestTickAllReturnsEarlyOnData(t *testing.T) {
+	m, srv := rIdleManager(t)
+	for range 3 {
+		sent := make(chan struct{})
+		timer := time.AfterFunc(5*time.Millisecond, func() {
+			defer close(sent)
+			srv.Broadcast(amitest.H("Event", "UserEvent"), amitest.H("Privilege", "user,all"), amitest.H("UserEvent", "wake"))
+		})
+		start := time.Now()
+		s, err := m.TickAll(200 * time.Millisecond)
+		el := time.Since(start)
+		<-sent
+		timer.Stop()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if el > 150*time.Millisecond {
+			t.Fatalf("TickAll(200ms) with data after 5ms returned after %v", el)
+		}
+		if s.BytesRead == 0 || !s.Progress {
+			// The event may have been split; the next tick must get it at once.
+			s2 := m.Poll()
+			if s.BytesRead+s2.BytesRead == 0 {
+				t.Fatalf("woken without reading anything: %+v then %+v", s, s2)
+			}
+		}
+	}
+}
+
+func TestTickAllNegativeTimeout(t *testing.T) {
+	m, _ := rIdleManager(t)
+	start := time.Now()
+	if _, err := m.TickAll(-1); !errors.Is(err, ami.ErrInvalidTimeout) {
+		t.Fatalf("TickAll(-1): %v, want ErrInvalidTimeout", err)
+	}
+	if el := time.Since(start); el > 100*time.Millisecond {
+		t.Fatalf("TickAll(-1) took %v", el)
+	}
+}
+
+func TestTickAllClampsLongTimeout(t *testing.T) {
+	m, _ := rIdleManager(t)
+	before := m.Stats().TickClamps
+	start := time.Now()
+	s, err := m.TickAll(time.Second)
+	el := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if el > 600*time.Millisecond {
+		t.Fatalf("TickAll(1s) returned after %v; MaxTickWait is %v", el, ami.MaxTickWait)
+	}
+	if el < ami.MaxTickWait*8/10 {
+		t.Fatalf("idle TickAll(1s) returned after %v, before MaxTickWait", el)
+	}
+	if !s.Clamped || s.Requested != time.Second || s.Waited > 600*time.Millisecond {
+		t.Fatalf("summary %+v, want Clamped with Requested 1s", s)
+	}
+	if got := m.Stats().TickClamps; got != before+1 {
+		t.Fatalf("TickClamps %d -> %d, want +1", before, got)
+	}
+}
+
+func TestPollNeverWaits(t *testing.T) {
+	m, _ := rIdleManager(t)
+	start := time.Now()
+	for range 100 {
+		if s := m.Poll(); s.Waited != 0 || s.Requested != 0 || s.Clamped {
+			t.Fatalf("Poll summary %+v", s)
+		}
+	}
+	if el := time.Since(start); el > 500*time.Millisecond {
+		t.Fatalf("100 idle Polls took %v", el)
+	}
+	s, err := m.TickAll(0)
+	if err != nil || s.Waited != 0 {
+		t.Fatalf("TickAll(0) = %+v, %v", s, err)
+	}
+}
