@@ -207,23 +207,38 @@ func rFillStuck(t *testing.T, c *ami.Client) []*ami.Pending {
 		sent = append(sent, p)
 		return true
 	}
+	// quiet reports whether WriteBuffered stays at least at its current
+	// value for d: the writer did not drain anything.
+	quiet := func(d time.Duration) bool {
+		wb := c.Stats().WriteBuffered
+		until := time.Now().Add(d)
+		for time.Now().Before(until) {
+			if c.Stats().WriteBuffered < wb {
+				return false
+			}
+			time.Sleep(20 * time.Microsecond) // polling interval
+		}
+		return wb > 0
+	}
 	deadline := time.Now().Add(rWait)
-	for stuck := false; !stuck; {
+	for {
 		if time.Now().After(deadline) {
 			t.Fatal("the socket never filled up")
 		}
 		for range 8 { // 8 x 4 KiB: half the write buffer
 			send()
 		}
-		drained := time.Now().Add(20 * time.Millisecond)
-		for c.Stats().WriteBuffered > 0 && time.Now().Before(drained) {
-			time.Sleep(20 * time.Microsecond) // polling interval
+		if !quiet(20 * time.Millisecond) {
+			continue // the socket still takes bytes
 		}
-		stuck = c.Stats().WriteBuffered > 0
+		// The writer seems stuck: fill up behind it, then make sure it
+		// really is (a writer merely descheduled would drain now).
+		for send() {
+		}
+		if quiet(30 * time.Millisecond) {
+			return sent
+		}
 	}
-	for send() {
-	}
-	return sent
 }
 
 func TestInvariantStaleBytesNeverCrossReconnect(t *testing.T) {

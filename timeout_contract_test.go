@@ -63,23 +63,25 @@ func TestTickAllReturnsEarlyOnData(t *testing.T) {
 			defer close(sent)
 			srv.Broadcast(amitest.H("Event", "UserEvent"), amitest.H("Privilege", "user,all"), amitest.H("UserEvent", "wake"))
 		})
+		// A wake-up left over from earlier work may end the first call at
+		// once; the data must then end the next one. Either way the event
+		// is in well before 200ms.
 		start := time.Now()
-		s, err := m.TickAll(200 * time.Millisecond)
+		var read int64
+		calls := 0
+		for read == 0 && time.Since(start) < time.Second {
+			s, err := m.TickAll(200 * time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls++
+			read += s.BytesRead
+		}
 		el := time.Since(start)
 		<-sent
 		timer.Stop()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if el > 150*time.Millisecond {
-			t.Fatalf("TickAll(200ms) with data after 5ms returned after %v", el)
-		}
-		if s.BytesRead == 0 || !s.Progress {
-			// The event may have been split; the next tick must get it at once.
-			s2 := m.Poll()
-			if s.BytesRead+s2.BytesRead == 0 {
-				t.Fatalf("woken without reading anything: %+v then %+v", s, s2)
-			}
+		if read == 0 || el > 150*time.Millisecond {
+			t.Fatalf("TickAll(200ms) with data after 5ms: %d bytes read after %v in %d calls", read, el, calls)
 		}
 	}
 }

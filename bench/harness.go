@@ -22,9 +22,10 @@ type running struct {
 	stop func() error
 }
 
-// startManager builds a manager of the given addresses (keys pbx1..N) and
-// runs it until stop. It returns once every server is Ready.
-func startManager(addrs []string, o ami.Options) (*running, error) {
+// startManager builds a manager of the given addresses (keys pbx1..N),
+// calls setup (if not nil) to register listeners, and runs it until stop.
+// It returns once every server is Ready.
+func startManager(addrs []string, o ami.Options, setup func(*ami.Manager)) (*running, error) {
 	cfg := ami.Config{Servers: map[string]ami.ServerConfig{}, Options: o}
 	for i, a := range addrs {
 		cfg.Servers[fmt.Sprintf("pbx%d", i+1)] = ami.ServerConfig{Address: a, Username: user, Secret: secret}
@@ -32,6 +33,9 @@ func startManager(addrs []string, o ami.Options) (*running, error) {
 	m, err := ami.NewManager(cfg, ami.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		return nil, err
+	}
+	if setup != nil {
+		setup(m)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

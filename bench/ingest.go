@@ -32,13 +32,14 @@ func IngestAMI(n int) (IngestStats, error) {
 	srv := newServer()
 	defer srv.Close()
 	o := ami.Options{EventQueueCapacity: min(max(n+16, 10000), 10_000_000), HeartbeatInterval: -1, ReadTimeout: -1}
-	r, err := startManager([]string{srv.Addr()}, o)
+	var seen atomic.Int64
+	r, err := startManager([]string{srv.Addr()}, o, func(m *ami.Manager) {
+		m.OnAnyEvent(func(*ami.Event) { seen.Add(1) })
+	})
 	if err != nil {
 		return IngestStats{}, err
 	}
 	defer r.stop()
-	var seen atomic.Int64
-	r.m.OnAnyEvent(func(*ami.Event) { seen.Add(1) })
 	if err := waitFor(10*time.Second, func() bool { return seen.Load() >= loginEvents }); err != nil {
 		return IngestStats{}, fmt.Errorf("ami: bench: login events: %w", err)
 	}

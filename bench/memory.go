@@ -30,7 +30,7 @@ func HeapPerIdleServer(k int) (float64, error) {
 	for i := range addrs {
 		addrs[i] = srv.Addr()
 	}
-	r, err := startManager(addrs, ami.Options{HeartbeatInterval: -1})
+	r, err := startManager(addrs, ami.Options{HeartbeatInterval: -1}, nil)
 	if err != nil {
 		srv.Close()
 		return 0, err
@@ -68,7 +68,7 @@ func HeapPerIdleServer(k int) (float64, error) {
 func HeapPerPendingActions(n int) (float64, error) {
 	srv := newServer()
 	defer srv.Close()
-	r, err := startManager([]string{srv.Addr()}, ami.Options{HeartbeatInterval: -1, MaxPendingActions: 2 * n, ActionTimeout: time.Hour})
+	r, err := startManager([]string{srv.Addr()}, ami.Options{HeartbeatInterval: -1, MaxPendingActions: 2 * n, ActionTimeout: time.Hour}, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -174,7 +174,7 @@ func IdleCPU(d time.Duration) (float64, error) {
 		defer srv.Close()
 		addrs = append(addrs, srv.Addr())
 	}
-	r, err := startManager(addrs, ami.Options{})
+	r, err := startManager(addrs, ami.Options{}, nil)
 	if err != nil {
 		return 0, err
 	}

@@ -15,7 +15,7 @@ import (
 func PingLatencyAMI(n int) ([]time.Duration, error) {
 	srv := newServer()
 	defer srv.Close()
-	r, err := startManager([]string{srv.Addr()}, ami.Options{HeartbeatInterval: -1})
+	r, err := startManager([]string{srv.Addr()}, ami.Options{HeartbeatInterval: -1}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func PingLatencyRaw(n int) ([]time.Duration, error) {
 func ConcurrentAMI(total, workers int) (time.Duration, error) {
 	srv := newServer()
 	defer srv.Close()
-	r, err := startManager([]string{srv.Addr()}, ami.Options{HeartbeatInterval: -1, MaxPendingActions: max(5000, 2*workers)})
+	r, err := startManager([]string{srv.Addr()}, ami.Options{HeartbeatInterval: -1, MaxPendingActions: max(5000, 2*workers)}, nil)
 	if err != nil {
 		return 0, err
 	}

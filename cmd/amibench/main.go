@@ -58,7 +58,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "amibench: %v\n", err)
+		fmt.Fprintf(stderr, "\namibench: %v\n", err)
 		return 1
 	}
 	if failed := bench.Failed(results); len(failed) > 0 {

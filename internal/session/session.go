@@ -252,9 +252,8 @@ func (s *Session) writeLoop() {
 			s.fail(err)
 			return
 		}
-		if len(s.writeSig) == 0 {
-			s.wake() // drained: lets the owner see progress
-		}
+		// No wake here: a flush is not work for the tick, and waking it
+		// would make an idle TickAll return early (timeout contract).
 	}
 }
 
