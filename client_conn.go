@@ -23,7 +23,6 @@ var (
 	errReadTimeout    = errors.New("ami: read timeout: no bytes received")
 	errHeartbeat      = errors.New("ami: heartbeat missed")
 	errDesync         = errors.New("ami: repeated protocol desync")
-	errGoodbye        = errors.New("ami: server said goodbye")
 )
 
 // desyncLimit desyncs within desyncWindow reset the connection.

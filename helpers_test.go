@@ -1,7 +1,6 @@
 package ami_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"testing"
@@ -31,32 +30,6 @@ func newManager(t testing.TB, cfg ami.Config, opts ...ami.ManagerOption) *ami.Ma
 	return m
 }
 
-// runManager runs m.Run in a goroutine until cleanup.
-func runManager(t testing.TB, m *ami.Manager) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-}
-
-// eventually polls cond until it is true or the timeout passes.
-func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(time.Millisecond) // polling interval, not synchronisation
-	}
-}
-
 // tickUntil drives the manager from the test goroutine until cond holds.
 func tickUntil(t testing.TB, m *ami.Manager, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -72,9 +45,3 @@ func tickUntil(t testing.TB, m *ami.Manager, timeout time.Duration, what string,
 }
 
 func allReady(m *ami.Manager) func() bool { return func() bool { return m.Health().AllReady() } }
-
-func ctxT(t testing.TB, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}

@@ -75,7 +75,6 @@ type Pending struct {
 	collecting bool
 	resp       Headers
 	events     []*Event
-	output     []string
 	listDrops  int
 	origEvent  *Event // OriginateResponse that came before the response
 }
