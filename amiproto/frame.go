@@ -3,6 +3,7 @@ package amiproto
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 	"strconv"
 )
 
@@ -11,44 +12,27 @@ import (
 //
 // This is the hot path: it keeps the scan position in a local (p.scan is
 // only written when it returns for more bytes; every other exit resets the
-// frame), tests key bytes 8 at a time, and finds the end of the value with
-// bytes.IndexByte, so each byte is looked at about once.
+// frame), finds the end of each line with bytes.IndexByte and tests key
+// bytes 8 at a time.
 func (p *Parser) stepFrame() (*Message, error, bool) {
 	b := p.buf[p.r:]
 	limit := p.lim.MaxFrameSize
 	scan := p.scan
 	for {
 		start := scan
-		colon, end := -1, 0
-		if p.seen <= start {
-			// Fast path: a "Key:" prefix, then the end of the value.
-			k := start
-			for k+8 <= len(b) && allKeyBytes(binary.LittleEndian.Uint64(b[k:])) {
-				k += 8
+		// Bytes before p.seen are known to hold no '\n'.
+		from := max(start, p.seen)
+		i := bytes.IndexByte(b[from:], '\n')
+		if i < 0 {
+			p.scan = scan
+			if len(b) >= limit {
+				// The line in progress ends beyond the limit: oversized.
+				return p.startSkipFrame(b, len(b), scan)
 			}
-			for k < len(b) && keyByte[b[k]] {
-				k++
-			}
-			if k > start && k < len(b) && b[k] == ':' {
-				if i := bytes.IndexByte(b[k+1:], '\n'); i >= 0 {
-					colon, end = k-start, k+i+2
-				}
-			}
+			p.seen = len(b)
+			return nil, nil, false
 		}
-		if colon < 0 {
-			from := max(start, p.seen)
-			i := bytes.IndexByte(b[from:], '\n')
-			if i < 0 {
-				p.scan = scan
-				if len(b) >= limit {
-					// The line in progress ends beyond the limit: oversized.
-					return p.startSkipFrame(b, len(b), scan)
-				}
-				p.seen = len(b)
-				return nil, nil, false
-			}
-			end = from + i + 1
-		}
+		end := from + i + 1
 		if end > limit {
 			p.scan = scan
 			return p.oversizedAtLine(b, start, end)
@@ -93,11 +77,12 @@ func (p *Parser) stepFrame() (*Message, error, bool) {
 			}
 		}
 
-		if colon < 0 {
-			var detail string
-			if colon, detail = keyEnd(line); detail != "" {
-				return p.desync(b, end, detail)
-			}
+		// The key test comes after the search for '\n' (not before, which
+		// would let the search start after the colon): the next line does
+		// not depend on it, so the CPU runs both searches side by side.
+		colon, detail := keyEnd(line)
+		if detail != "" {
+			return p.desync(b, end, detail)
 		}
 		p.inRun = false
 		vs := colon + 1
@@ -142,9 +127,27 @@ func (p *Parser) kindHeader(key, value []byte) {
 	}
 }
 
-// allKeyBytes reports whether the 8 bytes packed in x are all valid key
-// bytes (0x21..0x7E, not ':'), testing them at once.
-func allKeyBytes(x uint64) bool {
+// skipKey returns the index of the first byte of b at or after i that is not
+// a key byte, or len(b). It tests 8 bytes at a time.
+func skipKey(b []byte, i int) int {
+	for i+8 <= len(b) {
+		if bad := notKeyBytes(binary.LittleEndian.Uint64(b[i:])); bad != 0 {
+			// The lowest flag is exact (see notKeyBytes).
+			return i + bits.TrailingZeros64(bad)>>3
+		}
+		i += 8
+	}
+	for i < len(b) && keyByte[b[i]] {
+		i++
+	}
+	return i
+}
+
+// notKeyBytes tests the 8 bytes packed little-endian in x at once: the high
+// bit of byte i of the result is set when byte i is not a key byte (below
+// 0x21, above 0x7e, or ':'). Borrows and carries only move upwards, so the
+// lowest flag is exact while higher ones may be spurious.
+func notKeyBytes(x uint64) uint64 {
 	const (
 		lsb   = 0x0101010101010101
 		msb   = 0x8080808080808080
@@ -154,7 +157,7 @@ func allKeyBytes(x uint64) bool {
 	high := ((x + (0x7f-0x7e)*lsb) | x) & msb // some byte > 0x7e (0x80 and up included)
 	y := x ^ colon
 	col := (y - lsb) &^ y & msb // some byte == ':'
-	return low|high|col == 0
+	return low | high | col
 }
 
 // keyByte marks the bytes allowed in a header key: printable ASCII except
@@ -169,10 +172,7 @@ var keyByte = func() (t [256]bool) {
 // keyEnd returns the index of the colon ending the key of line, or a
 // description of why line is not "Key: Value" shaped.
 func keyEnd(line []byte) (int, string) {
-	colon := 0
-	for colon < len(line) && keyByte[line[colon]] {
-		colon++
-	}
+	colon := skipKey(line, 0)
 	if colon == 0 || colon == len(line) || line[colon] != ':' {
 		return 0, garbageDetail(line)
 	}
