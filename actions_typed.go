@@ -81,6 +81,11 @@ func (a Events) AppendHeaders(dst []Header) []Header {
 // Originate starts a call. With Async set it completes on the
 // OriginateResponse event carrying its ActionID (the event also reaches the
 // listeners); a "Response: Failure" there fails it with an *ActionError.
+//
+// Asterisk sends OriginateResponse only to sessions whose event mask
+// includes the "call" class: with ServerConfig.Events "off" (or a mask
+// without call) an async Originate can only end in ErrActionTimeout. Set
+// ChannelID to know the new channel's Uniqueid before any event arrives.
 type Originate struct {
 	Channel     string
 	Exten       string

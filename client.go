@@ -81,7 +81,6 @@ type clientStats struct {
 	unmatched, bytesRead, bytesWritten, bytesPurged atomic.Uint64
 	reconnects, connectFailures, desyncs, protoErrs atomic.Uint64
 	listenerPanics, preReadyEvents, dropWarnedTotal atomic.Uint64
-	pendingGauge, writeBufGauge                     atomic.Int64
 }
 
 // Key is the server key.
