@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/apntalk/ami"
-	"github.com/apntalk/ami/amitest"
 	"github.com/apntalk/ami/internal/clock"
 )
 
@@ -244,7 +243,7 @@ func (m *rTickMetrics) Tick(_, waited time.Duration) {
 	m.mu.Unlock()
 }
 
-// startRecording starts (or stops) recording the waits after progress ticks.
+// setRecording starts (or stops) recording the waits after progress ticks.
 func (m *rTickMetrics) setRecording(on bool) {
 	m.mu.Lock()
 	m.record = on
@@ -255,10 +254,4 @@ func (m *rTickMetrics) waitsAfterProgress() []time.Duration {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]time.Duration(nil), m.after...)
-}
-
-// rNewServer starts an amitest server with options o, closed at cleanup.
-func rNewServer(t testing.TB, o amitest.Options) *amitest.Server {
-	t.Helper()
-	return amitest.NewServer(t, o)
 }

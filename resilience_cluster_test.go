@@ -229,9 +229,18 @@ func TestServerKilledAndRestartedMidTraffic(t *testing.T) {
 			p, err := c.Send(ami.Ping{})
 			mu.Lock()
 			traffic = append(traffic, sent{p, err})
+			n := len(traffic)
 			mu.Unlock()
-			if err != nil {
+			switch {
+			case err != nil:
 				time.Sleep(100 * time.Microsecond) // pacing while not ready, not synchronisation
+			case n%50 == 0:
+				// At most ~50 in flight: the pending table must not fill up.
+				select {
+				case <-p.Done():
+				case <-stop:
+					return
+				}
 			}
 		}
 	}()

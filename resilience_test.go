@@ -426,6 +426,39 @@ func TestConnectTimeoutAbandonsHungDial(t *testing.T) {
 	}
 }
 
+func TestConnectTimeoutIsWallClock(t *testing.T) {
+	addr, _ := rSilentListener(t)
+	const connectTimeout = 100 * time.Millisecond
+	cfg := rOne(addr, ami.Options{ConnectTimeout: connectTimeout, BreakerThreshold: 1000})
+	s := cfg.Servers["pbx"]
+	s.TLS = ami.TLSOptions{Enabled: true, InsecureSkipVerify: true}
+	cfg.Servers["pbx"] = s
+	m := rManager(t, cfg)
+	c := m.Default()
+	start := time.Now()
+	var slowest time.Duration
+	for c.Stats().ConnectFailures == 0 && time.Since(start) < rWait {
+		t0 := time.Now()
+		if _, err := m.TickAll(25 * time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		slowest = max(slowest, time.Since(t0))
+	}
+	el := time.Since(start)
+	if c.Stats().ConnectFailures == 0 {
+		t.Fatalf("no connect failure after %v with a hung handshake", el)
+	}
+	if el < connectTimeout*8/10 || el > 2*time.Second {
+		t.Fatalf("Connecting ended after %v, ConnectTimeout %v", el, connectTimeout)
+	}
+	if slowest > 500*time.Millisecond {
+		t.Fatalf("slowest tick %v while a dial hangs", slowest)
+	}
+	if st := c.State(); st != ami.StateReconnecting {
+		t.Fatalf("state %v after the connect timeout", st)
+	}
+}
+
 func TestAuthTimeoutWithoutBanner(t *testing.T) {
 	addr, accepted := rSilentListener(t)
 	const authTimeout = 150 * time.Millisecond

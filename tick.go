@@ -80,6 +80,12 @@ func (m *Manager) tickWait(d time.Duration, stop <-chan struct{}) (TickSummary, 
 		}
 		sum.Waited = m.wait(d, stop)
 	}
+	// This tick handles everything signalled so far: a wake left by data
+	// that it is about to read must not make the next TickAll return early.
+	select {
+	case <-m.wake:
+	default:
+	}
 	m.tick(&sum)
 	m.metrics.Tick(time.Since(start), sum.Waited)
 	return sum, nil

@@ -29,8 +29,12 @@ func rIdleManager(t *testing.T) (*ami.Manager, *amitest.Server) {
 	rTickUntil(t, m, "ready and the login events in", func() bool {
 		return c.State() == ami.StateReady && c.Stats().EventsDispatched >= 2
 	})
-	// Work handled by the ticks above may have left a wake-up behind.
-	m.Poll()
+	// Work handled by the ticks above (the writer's last flush, a read) may
+	// have left a wake-up behind: tick until a tick really waits.
+	rTickUntil(t, m, "a quiet tick", func() bool {
+		s, err := m.TickAll(10 * time.Millisecond)
+		return err == nil && s.Waited >= 5*time.Millisecond
+	})
 	return m, srv
 }
 
