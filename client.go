@@ -59,7 +59,7 @@ type Client struct {
 	nextPing      time.Time
 	pinging       bool
 	missed        int
-	nextSweep     time.Time
+	nextSweep     time.Time // guarded by mu: Send moves it earlier
 	desyncs       []time.Time
 	everReady     bool
 	lastWritten   uint64

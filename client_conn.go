@@ -366,12 +366,13 @@ func (c *Client) heartbeat(now time.Time) {
 
 // sweep fails the actions whose deadline passed.
 func (c *Client) sweep(now time.Time, sum *TickSummary) {
-	if c.nextSweep.IsZero() || now.Before(c.nextSweep) {
-		return
-	}
 	var expired []*Pending
 	var next time.Time
 	c.mu.Lock()
+	if c.nextSweep.IsZero() || now.Before(c.nextSweep) {
+		c.mu.Unlock()
+		return
+	}
 	for id, p := range c.pending {
 		if !now.Before(p.deadline) {
 			expired = append(expired, p)

@@ -153,7 +153,9 @@ func (m *Manager) untilDeadline() (time.Duration, bool) {
 				consider(c.lastRead.Add(c.opts.ReadTimeout))
 			}
 		}
+		c.mu.Lock()
 		consider(c.nextSweep)
+		c.mu.Unlock()
 		if c.dropSinceWarn > 0 {
 			consider(c.warnWindow.Add(c.opts.DropWarnInterval))
 		}

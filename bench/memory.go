@@ -108,13 +108,21 @@ func HeapPerQueuedEvent(n int) (float64, error) {
 		return 0, err
 	}
 	h0 := liveHeap()
-	sent, err := srv.Flood(context.Background(), amitest.Flood{Count: n}) // the client reads meanwhile
-	if err != nil || sent != n {
-		return 0, fmt.Errorf("ami: bench: flood sent %d of %d: %v", sent, n, err)
+	type floodResult struct {
+		sent int
+		err  error
 	}
+	flooded := make(chan floodResult, 1)
+	go func() {
+		sent, err := srv.Flood(context.Background(), amitest.Flood{Count: n})
+		flooded <- floodResult{sent, err}
+	}()
 	want := uint64(n + loginEvents)
 	if err := pollUntil(m, func() bool { return c.Stats().EventsReceived >= want }); err != nil {
 		return 0, err
+	}
+	if f := <-flooded; f.err != nil || f.sent != n {
+		return 0, fmt.Errorf("ami: bench: flood sent %d of %d: %v", f.sent, n, f.err)
 	}
 	h1 := liveHeap()
 	queued := c.Stats().EventsQueued

@@ -45,15 +45,19 @@ type Session struct {
 	conn net.Conn
 	wake func()
 
-	free  chan []byte // empty read buffers
-	inbox chan []byte // filled read buffers, in order
+	free      chan []byte // empty read buffers, given back by Release
+	inbox     chan []byte // filled read buffers, in order
+	readChunk int
+	maxChunks int
+	allocated int // read buffers made so far (reader goroutine only)
 
 	mu        sync.Mutex
-	pending   []byte // queued, not yet handed to the writer
+	pending   []byte // queued, not yet taken by the writer
 	spare     []byte
-	inflight  int    // bytes handed to conn.Write, not yet returned
+	unhanded  int    // taken by the writer, not yet handed to conn.Write
+	unsent    int    // taken by the writer, not yet returned by conn.Write
 	enqueued  uint64 // total bytes accepted by Enqueue
-	handedOff uint64 // total bytes handed to conn.Write (offset)
+	handedOff uint64 // total bytes handed to conn.Write (stream offset)
 	closed    bool
 	graceful  bool
 	deadline  time.Time
@@ -71,6 +75,11 @@ type Session struct {
 	errOnce sync.Once
 	err     atomic.Pointer[error]
 }
+
+// writeSlice bounds one conn.Write: bytes are handed to the socket in
+// slices, so that when the peer stops reading, only the slice in flight is
+// "handed off" and the rest of the buffer can still be purged as unwritten.
+const writeSlice = 32 << 10
 
 // New starts the reader and writer goroutines on cfg.Conn.
 func New(cfg Config) *Session {
@@ -91,14 +100,13 @@ func New(cfg Config) *Session {
 		wake:       cfg.Wake,
 		free:       make(chan []byte, cfg.InboxChunks),
 		inbox:      make(chan []byte, cfg.InboxChunks),
+		readChunk:  cfg.ReadChunk,
+		maxChunks:  cfg.InboxChunks,
 		limit:      cfg.WriteBufferSize,
 		writeSig:   make(chan struct{}, 1),
 		closeCh:    make(chan struct{}),
 		readerDone: make(chan struct{}),
 		writerDone: make(chan struct{}),
-	}
-	for i := 0; i < cfg.InboxChunks; i++ {
-		s.free <- make([]byte, cfg.ReadChunk)
 	}
 	go s.readLoop()
 	go s.writeLoop()
@@ -125,19 +133,38 @@ func (s *Session) Err() error {
 	return nil
 }
 
+// readBuffer returns an empty read buffer: a released one, a new one while
+// fewer than InboxChunks exist (an idle connection holds one or two), or it
+// waits for the owner to release one (TCP backpressure). nil when closed.
+func (s *Session) readBuffer() []byte {
+	select {
+	case b := <-s.free:
+		return b
+	default:
+	}
+	if s.allocated < s.maxChunks {
+		s.allocated++
+		return make([]byte, s.readChunk)
+	}
+	select {
+	case b := <-s.free:
+		return b
+	case <-s.closeCh:
+		return nil
+	}
+}
+
 func (s *Session) readLoop() {
 	defer close(s.readerDone)
 	for {
-		var buf []byte
-		select {
-		case buf = <-s.free:
-		case <-s.closeCh:
+		buf := s.readBuffer()
+		if buf == nil {
 			return
 		}
 		n, err := s.conn.Read(buf[:cap(buf)])
 		if n > 0 {
 			s.read.Add(uint64(n))
-			s.inbox <- buf[:n] // never blocks: at most cap(free) buffers exist
+			s.inbox <- buf[:n] // never blocks: at most maxChunks buffers exist
 			s.wake()
 		} else {
 			s.free <- buf
@@ -181,7 +208,7 @@ func (s *Session) Enqueue(frame []byte) (start uint64, err error) {
 		s.mu.Unlock()
 		return 0, ErrClosed
 	}
-	if len(s.pending)+s.inflight+len(frame) > s.limit {
+	if len(s.pending)+s.unsent+len(frame) > s.limit {
 		s.mu.Unlock()
 		return 0, ErrBufferFull
 	}
@@ -200,7 +227,7 @@ func (s *Session) Enqueue(frame []byte) (start uint64, err error) {
 func (s *Session) Buffered() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.pending) + s.inflight
+	return len(s.pending) + s.unsent
 }
 
 // HandedOff is the stream offset up to which bytes were handed to the
@@ -213,6 +240,7 @@ func (s *Session) HandedOff() uint64 {
 
 func (s *Session) writeLoop() {
 	defer close(s.writerDone)
+	defer s.purgeUnhanded()
 	for {
 		s.mu.Lock()
 		for len(s.pending) == 0 {
@@ -233,28 +261,51 @@ func (s *Session) writeLoop() {
 		}
 		buf := s.pending
 		s.pending = s.spare[:0]
-		s.inflight = len(buf)
-		s.handedOff += uint64(len(buf))
+		s.unhanded, s.unsent = len(buf), len(buf)
 		s.mu.Unlock()
 
-		n, err := s.conn.Write(buf)
-		s.written.Add(uint64(n))
+		for off := 0; off < len(buf); {
+			end := min(off+writeSlice, len(buf))
+			s.mu.Lock()
+			if s.closed && !s.graceful {
+				s.mu.Unlock()
+				return // purged by Close
+			}
+			s.handedOff += uint64(end - off)
+			s.unhanded -= end - off
+			s.mu.Unlock()
+
+			n, err := s.conn.Write(buf[off:end])
+			s.written.Add(uint64(n))
+			s.mu.Lock()
+			s.unsent -= end - off
+			s.mu.Unlock()
+			if err != nil {
+				s.fail(err)
+				return
+			}
+			off = end
+		}
 
 		s.mu.Lock()
-		s.inflight = 0
 		if cap(buf) <= 64<<10 {
 			s.spare = buf[:0]
 		} else {
 			s.spare = nil // let a burst's big buffer go
 		}
 		s.mu.Unlock()
-		if err != nil {
-			s.fail(err)
-			return
-		}
 		// No wake here: a flush is not work for the tick, and waking it
 		// would make an idle TickAll return early (timeout contract).
 	}
+}
+
+// purgeUnhanded counts, when the writer ends, every byte that was never
+// handed to the socket (a graceful close that failed or timed out).
+func (s *Session) purgeUnhanded() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.purged += uint64(len(s.pending) + s.unhanded)
+	s.pending, s.unhanded, s.unsent = nil, 0, 0
 }
 
 // lingerAndClose ends a graceful close: everything queued was written; wait
@@ -268,35 +319,29 @@ func (s *Session) lingerAndClose(deadline time.Time) {
 	s.fail(net.ErrClosed)
 }
 
-// Close ends the epoch. graceful=false purges the write buffer first (the
-// purged bytes are returned and counted), then closes the socket: nothing
-// queued can be written anymore. graceful=true stops accepting frames,
-// lets the writer flush what is queued until deadline, waits for the peer's
-// close until deadline, then closes; past the deadline it behaves like a
-// non-graceful close. Close never blocks; Done reports the end.
+// Close ends the epoch. graceful=false purges the write buffer first and
+// returns the session's total of purged bytes (bytes that never reached the
+// socket, including any the writer dropped after a failed write),
+// then closes the socket: nothing queued can be written anymore.
+// graceful=true stops accepting frames, lets the writer flush what is queued
+// until deadline, waits for the peer's close until deadline, then closes;
+// what could not be written by then is counted as purged. Close never
+// blocks; Finished and Wait report the end.
 func (s *Session) Close(graceful bool, deadline time.Time) (purged int) {
 	s.mu.Lock()
-	if s.closed && !graceful {
-		// A graceful close that turns non-graceful: purge what is left.
-		n := len(s.pending)
-		s.pending = s.pending[:0]
-		s.purged += uint64(n)
-		s.graceful = false
+	if s.closed && (graceful || !s.graceful) {
 		s.mu.Unlock()
-		s.fail(net.ErrClosed)
-		return n
-	}
-	if s.closed {
-		s.mu.Unlock()
-		return 0
+		return 0 // already closed this way (or already non-graceful)
 	}
 	s.closed = true
 	s.graceful = graceful
 	s.deadline = deadline
 	if !graceful {
-		purged = len(s.pending)
-		s.pending = s.pending[:0]
-		s.purged += uint64(purged)
+		s.purged += uint64(len(s.pending) + s.unhanded)
+		s.pending, s.unhanded = s.pending[:0], 0
+		// The total, including what the writer purged itself when a write
+		// failed first: the session's purge count is final from here on.
+		purged = int(s.purged)
 	}
 	s.mu.Unlock()
 	if graceful {
