@@ -44,6 +44,8 @@ type Client struct {
 	encBuf  []byte
 	hdrBuf  []Header
 
+	readBufs chan []byte // read buffers reused across connection epochs
+
 	// Tick-owned.
 	parser        *amiproto.Parser
 	queue         *ring.Ring[*Event]
@@ -298,12 +300,18 @@ func (c *Client) Stats() ServerStats {
 		buffered = c.sess.Buffered()
 	}
 	c.mu.Unlock()
+	// Load the outflows before the inflow: received only grows, so the
+	// snapshot keeps received = dispatched + dropped + queued exactly.
+	dispatched := c.st.eventsDispatched.Load()
+	dropped := c.st.eventsDropped.Load()
+	received := c.st.eventsReceived.Load()
 	return ServerStats{
 		Server:             c.key,
 		State:              c.State(),
-		EventsReceived:     c.st.eventsReceived.Load(),
-		EventsDispatched:   c.st.eventsDispatched.Load(),
-		EventsDropped:      c.st.eventsDropped.Load(),
+		EventsReceived:     received,
+		EventsDispatched:   dispatched,
+		EventsDropped:      dropped,
+		EventsQueued:       received - dispatched - dropped,
 		ActionsSent:        c.st.actionsSent.Load(),
 		ActionsCompleted:   c.st.actionsCompleted.Load(),
 		ActionsFailed:      c.st.actionsFailed.Load(),
@@ -318,7 +326,7 @@ func (c *Client) Stats() ServerStats {
 		Desyncs:            c.st.desyncs.Load(),
 		ProtocolErrors:     c.st.protoErrs.Load(),
 		ListenerPanics:     c.st.listenerPanics.Load(),
-		EventsQueued:       c.st.eventsReceived.Load() - c.st.eventsDispatched.Load() - c.st.eventsDropped.Load(),
+		EventsBeforeReady:  c.st.preReadyEvents.Load(),
 	}
 }
 

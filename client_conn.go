@@ -25,6 +25,14 @@ var (
 	errDesync         = errors.New("ami: repeated protocol desync")
 )
 
+// Read buffers: a connection holds at most inboxChunks chunks of readChunk
+// bytes (1 MiB) between its reader and the tick; the client keeps the ones
+// made on demand across reconnects.
+const (
+	readChunk   = 32 << 10
+	inboxChunks = 32
+)
+
 // desyncLimit desyncs within desyncWindow reset the connection.
 const (
 	desyncLimit  = 8
@@ -144,6 +152,9 @@ func (c *Client) pollDial(now time.Time, sum *TickSummary) {
 			Conn:            r.conn,
 			Wake:            c.m.wakeUp,
 			WriteBufferSize: c.opts.WriteBufferSize,
+			ReadChunk:       readChunk,
+			InboxChunks:     inboxChunks,
+			Buffers:         c.readBufs,
 		})
 		c.pending = make(map[string]*Pending)
 		c.mu.Unlock()

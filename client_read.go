@@ -263,10 +263,11 @@ func (c *Client) completeOriginate(p *Pending, ev *Event, now time.Time, sum *Ti
 }
 
 // enqueue puts an event on the server's bounded queue; when full the oldest
-// is dropped and counted. Events are only queued while Ready (the login
-// handshake comes first), so listeners never see a half-open session.
+// is dropped and counted. Events are queued while Ready (and while closing,
+// so that what arrives before the Goodbye is still delivered): listeners
+// never see a half-open session. Events before login are counted apart.
 func (c *Client) enqueue(ev *Event, now time.Time) {
-	if c.State() != StateReady {
+	if st := c.State(); st != StateReady && st != StateClosing {
 		c.st.preReadyEvents.Add(1)
 		return
 	}

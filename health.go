@@ -59,6 +59,7 @@ type ServerStats struct {
 	EventsDispatched   uint64
 	EventsDropped      uint64 // dropped from the full queue (oldest first)
 	EventsQueued       uint64 // waiting in the queue
+	EventsBeforeReady  uint64 // received before the login completed: not dispatched
 	ActionsSent        uint64
 	ActionsCompleted   uint64 // completed successfully
 	ActionsFailed      uint64 // completed with an error (incl. timeouts, losses)

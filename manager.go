@@ -214,6 +214,7 @@ func (m *Manager) newClient(s resolvedServer) (*Client, error) {
 		pending:  make(map[string]*Pending),
 		parser:   parser,
 		queue:    ring.New[*Event](o.EventQueueCapacity),
+		readBufs: make(chan []byte, inboxChunks),
 		policy:   backoff.Policy{Base: o.ReconnectBase, Max: o.ReconnectMax, Jitter: jitter},
 		brk: breaker.New(breaker.Config{
 			Threshold:      o.BreakerThreshold,

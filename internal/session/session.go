@@ -30,6 +30,12 @@ type Config struct {
 	InboxChunks int
 	// WriteBufferSize bounds queued but unwritten bytes. Defaults to 5 MiB.
 	WriteBufferSize int
+	// Buffers, when set, is the free list of read buffers, shared by the
+	// successive sessions of one client so that buffers made on demand are
+	// reused across reconnects (its capacity bounds what it keeps). Chunks
+	// are only ever owned by one goroutine at a time. Defaults to a list of
+	// the session's own.
+	Buffers chan []byte
 }
 
 // Stats are the session's byte counters.
@@ -49,7 +55,8 @@ type Session struct {
 	inbox     chan []byte // filled read buffers, in order
 	readChunk int
 	maxChunks int
-	allocated int // read buffers made so far (reader goroutine only)
+	held      atomic.Int32  // read buffers taken by the reader, not yet released
+	released  chan struct{} // signalled by Release
 
 	mu        sync.Mutex
 	pending   []byte // queued, not yet taken by the writer
@@ -98,8 +105,9 @@ func New(cfg Config) *Session {
 	s := &Session{
 		conn:       cfg.Conn,
 		wake:       cfg.Wake,
-		free:       make(chan []byte, cfg.InboxChunks),
+		free:       cfg.Buffers,
 		inbox:      make(chan []byte, cfg.InboxChunks),
+		released:   make(chan struct{}, 1),
 		readChunk:  cfg.ReadChunk,
 		maxChunks:  cfg.InboxChunks,
 		limit:      cfg.WriteBufferSize,
@@ -107,6 +115,9 @@ func New(cfg Config) *Session {
 		closeCh:    make(chan struct{}),
 		readerDone: make(chan struct{}),
 		writerDone: make(chan struct{}),
+	}
+	if s.free == nil {
+		s.free = make(chan []byte, cfg.InboxChunks)
 	}
 	go s.readLoop()
 	go s.writeLoop()
@@ -133,24 +144,24 @@ func (s *Session) Err() error {
 	return nil
 }
 
-// readBuffer returns an empty read buffer: a released one, a new one while
-// fewer than InboxChunks exist (an idle connection holds one or two), or it
-// waits for the owner to release one (TCP backpressure). nil when closed.
+// readBuffer returns an empty read buffer once fewer than InboxChunks are
+// held (else it waits for a Release: TCP backpressure), taken from the free
+// list or made on demand, so an idle connection holds one or two. nil when
+// the session is closed.
 func (s *Session) readBuffer() []byte {
+	for s.held.Load() >= int32(s.maxChunks) {
+		select {
+		case <-s.released:
+		case <-s.closeCh:
+			return nil
+		}
+	}
+	s.held.Add(1)
 	select {
 	case b := <-s.free:
 		return b
 	default:
-	}
-	if s.allocated < s.maxChunks {
-		s.allocated++
 		return make([]byte, s.readChunk)
-	}
-	select {
-	case b := <-s.free:
-		return b
-	case <-s.closeCh:
-		return nil
 	}
 }
 
@@ -164,10 +175,10 @@ func (s *Session) readLoop() {
 		n, err := s.conn.Read(buf[:cap(buf)])
 		if n > 0 {
 			s.read.Add(uint64(n))
-			s.inbox <- buf[:n] // never blocks: at most maxChunks buffers exist
+			s.inbox <- buf[:n] // never blocks: at most maxChunks buffers are held
 			s.wake()
 		} else {
-			s.free <- buf
+			s.Release(buf)
 		}
 		if err != nil {
 			s.fail(err)
@@ -190,8 +201,13 @@ func (s *Session) TryRead() ([]byte, bool) {
 
 // Release returns a chunk obtained from TryRead.
 func (s *Session) Release(b []byte) {
+	s.held.Add(-1)
 	select {
 	case s.free <- b[:cap(b)]:
+	default: // the free list is full: let the GC have it
+	}
+	select {
+	case s.released <- struct{}{}:
 	default:
 	}
 }
