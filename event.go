@@ -46,6 +46,10 @@ func (e *Event) ActionID() string { return e.headers.Get("ActionID") }
 // after the other, in registration order, with no lock held; they must not
 // block (hand work to another goroutine instead). A panicking handler is
 // recovered, counted and logged; the other handlers still run.
+//
+// From a handler (or an OnComplete callback) use Send and OnComplete, never
+// Do, TickAll, Poll, Run or Close: those wait for the tick that is running
+// the handler. To stop a Run loop from a handler, cancel its context.
 type EventHandler func(*Event)
 
 // Filter selects events. Every non-empty part must match: Names (event

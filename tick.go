@@ -265,7 +265,9 @@ func (m *Manager) Run(ctx context.Context) error {
 // every Ready server, a bounded flush while answers are still read and
 // queued events still dispatched, then a forced close. Actions still pending
 // fail with ErrClosed. Every goroutine of the manager has ended when Close
-// returns. It is idempotent and safe from any goroutine.
+// returns. It is idempotent and safe from any goroutine except the tick's
+// own (an event handler or OnComplete callback): there, cancel Run's
+// context instead.
 func (m *Manager) Close() error {
 	m.wakeUp()
 	m.tickMu.Lock()
