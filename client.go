@@ -67,6 +67,7 @@ type Client struct {
 	lastWritten   uint64
 	closing       bool
 
+	unmatchedLog  throttle
 	dropSinceWarn uint64
 	warnWindow    time.Time
 	warnsInWindow int

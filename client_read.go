@@ -138,10 +138,17 @@ func (c *Client) route(msg *amiproto.Message, now time.Time, sum *TickSummary) {
 	}
 }
 
+// unmatched counts a frame that resolves nothing (typically the late answer
+// to an action that already timed out) and logs it, at most once a second
+// per server with the number of others suppressed.
 func (c *Client) unmatched(msg *amiproto.Message, why string) {
 	c.st.unmatched.Add(1)
 	c.m.metrics.ProtocolError(c.key, "unmatched")
-	c.log.Debug("ami: unmatched frame", "action_id", msg.ActionID(), "reason", why, "response", msg.Get("Response"), "message", msg.Get("Message"))
+	if c.unmatchedLog.allow(c.m.tickNow) {
+		c.log.Warn("ami: unmatched frame", "action_id", msg.ActionID(), "reason", why,
+			"response", msg.Get("Response"), "message", msg.Get("Message"),
+			"suppressed", c.unmatchedLog.take(), "unmatched_total", c.st.unmatched.Load())
+	}
 }
 
 func cloneHeaders(h []amiproto.Header) Headers {
