@@ -43,7 +43,11 @@ type rSent struct {
 // stopped reading, cuts the connection, lets the client reconnect and
 // checks what the second connection received. With racer, another
 // goroutine keeps calling Send through the cut and the reconnect.
-func rStaleBytesRound(t *testing.T, racer bool) {
+//
+// It returns how many actions of the first epoch were purged unwritten.
+// Both outcomes keep the invariant; callers that need the purge path
+// exercised run rounds until one purges (see TestInvariantStaleBytesNeverCrossReconnect).
+func rStaleBytesRound(t *testing.T, racer bool) (purgedActions int) {
 	srv := amitest.NewServer(t, amitest.Options{ReadBufferSize: 4096})
 	m := rManager(t, rOne(srv.Addr(), ami.Options{
 		WriteBufferSize:   64 << 10,
@@ -149,9 +153,13 @@ func rStaleBytesRound(t *testing.T, racer bool) {
 			t.Fatalf("racing Ping %s: %v", s.p.ActionID(), err)
 		}
 	}
+	// Purged bytes and purged (safe-to-retry) actions go together. Whether
+	// any were left unwritten depends on the scheduler: a writer that was
+	// only descheduled while rFillStuck watched it can still hand the whole
+	// buffer to the kernel before the cut.
 	st := c.Stats()
-	if st.BytesPurged == 0 || purged == 0 {
-		t.Fatalf("BytesPurged = %d, %d actions purged: the write buffer was not purged", st.BytesPurged, purged)
+	if (st.BytesPurged == 0) != (purged == 0) {
+		t.Fatalf("BytesPurged = %d but %d actions purged", st.BytesPurged, purged)
 	}
 
 	// The second connection got the new login first, then only actions
@@ -184,6 +192,7 @@ func rStaleBytesRound(t *testing.T, racer bool) {
 	if err := stopRun(); err != nil {
 		t.Fatal(err)
 	}
+	return purged
 }
 
 // rFillStuck sends padded actions to a PBX that stopped reading until the
@@ -240,8 +249,19 @@ func rFillStuck(t *testing.T, c *ami.Client) []*ami.Pending {
 	}
 }
 
+// The purge path must be exercised: rounds run until one of them purged
+// unwritten actions (the first one does, unless a loaded machine
+// deschedules the writer at the wrong moment).
 func TestInvariantStaleBytesNeverCrossReconnect(t *testing.T) {
-	rStaleBytesRound(t, false)
+	for round := 1; round <= 5; round++ {
+		var purged int
+		t.Run("", func(t *testing.T) { purged = rStaleBytesRound(t, false) })
+		if t.Failed() || purged > 0 {
+			return
+		}
+		t.Logf("round %d purged nothing (writer not stuck at the cut); again", round)
+	}
+	t.Fatal("5 rounds and the write buffer was never purged")
 }
 
 func TestInvariantStaleBytesRacingSend(t *testing.T) {
