@@ -236,6 +236,7 @@ type ConfigError struct {
 	Msg   string
 }
 
+// Error implements the error interface.
 func (e *ConfigError) Error() string {
 	if e.Line > 0 {
 		return fmt.Sprintf("ami: config: line %d: %s: %s", e.Line, e.Field, e.Msg)

@@ -49,6 +49,7 @@ type NotReadyError struct {
 	State  State
 }
 
+// Error implements the error interface.
 func (e *NotReadyError) Error() string {
 	return fmt.Sprintf("ami: server %q not ready (state %s)", e.Server, e.State)
 }
@@ -69,6 +70,7 @@ type ActionError struct {
 	Headers  Headers  // the whole answering frame
 }
 
+// Error implements the error interface.
 func (e *ActionError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ami: %s %s (server %q, ActionID %s): %s", e.Action, strings.ToLower(e.Response), e.Server, e.ActionID, e.Message)
@@ -93,6 +95,7 @@ type ConnectionLostError struct {
 	Cause    error
 }
 
+// Error implements the error interface.
 func (e *ConnectionLostError) Error() string {
 	state := "purged before reaching the socket, safe to retry"
 	if e.Written {
@@ -121,6 +124,7 @@ type ClosedError struct {
 	Written  bool
 }
 
+// Error implements the error interface.
 func (e *ClosedError) Error() string {
 	return fmt.Sprintf("ami: closed (server %q, ActionID %s, written=%t)", e.Server, e.ActionID, e.Written)
 }
@@ -139,6 +143,7 @@ type ProtocolError struct {
 	Err      error // amiproto.ErrFrameTooLarge, amiproto.ErrOutputTooLarge, ErrListTooLong, ...
 }
 
+// Error implements the error interface.
 func (e *ProtocolError) Error() string {
 	return fmt.Sprintf("ami: protocol error (server %q, ActionID %s): %v", e.Server, e.ActionID, e.Err)
 }
@@ -152,6 +157,7 @@ type AuthError struct {
 	Message string
 }
 
+// Error implements the error interface.
 func (e *AuthError) Error() string {
 	return fmt.Sprintf("ami: authentication failed (server %q): %s", e.Server, e.Message)
 }

@@ -170,6 +170,7 @@ type TimeoutError struct {
 	After    time.Duration
 }
 
+// Error implements the error interface.
 func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("ami: %s timed out after %v (server %q, ActionID %s)", e.Action, e.After, e.Server, e.ActionID)
 }
