@@ -227,6 +227,9 @@ func (l *configLoader) applyEnv(cfg *Config) error {
 	}
 	ov := reflect.ValueOf(&cfg.Options).Elem()
 	ot := ov.Type()
+	if err := checkOptionEnvNames(ot); err != nil {
+		return err
+	}
 	for i := range ot.NumField() {
 		tag := yamlName(ot.Field(i))
 		if tag == "" {
@@ -240,6 +243,24 @@ func (l *configLoader) applyEnv(cfg *Config) error {
 		field := "options." + tag
 		if err := setFromString(ov.Field(i), v, true); err != nil {
 			return &ConfigError{Field: field, Msg: fmt.Sprintf("from environment %s: %v", envKey, err)}
+		}
+	}
+	return nil
+}
+
+// checkOptionEnvNames refuses an AMI_OPTIONS_* variable that names no
+// option: a typo must not be ignored silently.
+func checkOptionEnvNames(ot reflect.Type) error {
+	known := make(map[string]bool, ot.NumField())
+	for i := range ot.NumField() {
+		if tag := yamlName(ot.Field(i)); tag != "" {
+			known["AMI_OPTIONS_"+strings.ToUpper(tag)] = true
+		}
+	}
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "AMI_OPTIONS_") && !known[name] {
+			return &ConfigError{Field: "options", Msg: fmt.Sprintf("environment %s names no option (see docs/configuration.md)", name)}
 		}
 	}
 	return nil

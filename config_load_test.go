@@ -375,3 +375,12 @@ func TestParseConfigMergeKeys(t *testing.T) {
 		t.Errorf("pbx1 changed: %+v", cfg.Servers["pbx1"])
 	}
 }
+
+func TestUnknownOptionEnvRefused(t *testing.T) {
+	t.Setenv("AMI_OPTIONS_CONECT_TIMEOUT", "5s") // typo
+	_, err := ami.ParseConfig([]byte("servers:\n  pbx1:\n    address: 127.0.0.1:5038\n    username: u\n"))
+	var ce *ami.ConfigError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "AMI_OPTIONS_CONECT_TIMEOUT") {
+		t.Fatalf("want a ConfigError naming the variable, got %v", err)
+	}
+}
