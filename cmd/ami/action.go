@@ -28,7 +28,12 @@ the exit status is 1.`,
 		Example: `  ami action --config ami.yaml --server pbx1 Ping
   ami action --config ami.yaml Command Command="core show channels"
   ami action --addr 127.0.0.1:5038 --username admin CoreShowChannels`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("action: missing the action NAME argument (for example: ami action Ping)")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			logger, err := newLogger(a.stderr, lf)
 			if err != nil {
@@ -120,7 +125,11 @@ func pickOne(cfg ami.Config) (string, error) {
 // appendResultJSON formats a result:
 //
 //	{"server":"pbx1","action":"Ping","action_id":"...","latency_ms":1.2,
-//	 "response":{"Response":"Success","Ping":"Pong",...},"events":[...],"output":[...]}
+//	 "response":{"Response":"Success","Ping":"Pong",...},"events":[...],
+//	 "complete":{"Event":"CoreShowChannelsComplete","ListItems":"2",...},"output":[...]}
+//
+// complete is the closing event of an event list (null otherwise); the
+// Output headers of a Command are printed once, in output.
 func appendResultJSON(dst []byte, r *ami.Result) []byte {
 	dst = append(dst, "{\n  \"server\": "...)
 	dst = eventout.AppendString(dst, r.Server)
@@ -130,7 +139,12 @@ func appendResultJSON(dst []byte, r *ami.Result) []byte {
 	dst = eventout.AppendString(dst, r.ActionID)
 	dst = fmt.Appendf(dst, ",\n  \"latency_ms\": %.3f", float64(r.Latency)/float64(time.Millisecond))
 	dst = append(dst, ",\n  \"response\": "...)
-	dst = eventout.AppendHeaders(dst, r.Response)
+	if len(r.Output) > 0 {
+		// The output lines are in "output"; do not print them twice.
+		dst = eventout.AppendHeaders(dst, r.Response, "Output")
+	} else {
+		dst = eventout.AppendHeaders(dst, r.Response)
+	}
 	dst = append(dst, ",\n  \"events\": ["...)
 	for i, e := range r.Events {
 		if i > 0 {
@@ -145,7 +159,13 @@ func appendResultJSON(dst []byte, r *ami.Result) []byte {
 	if len(r.Events) > 0 {
 		dst = append(dst, "\n  "...)
 	}
-	dst = append(dst, "],\n  \"output\": ["...)
+	dst = append(dst, "],\n  \"complete\": "...)
+	if len(r.Complete) > 0 {
+		dst = eventout.AppendHeaders(dst, r.Complete)
+	} else {
+		dst = append(dst, "null"...)
+	}
+	dst = append(dst, ",\n  \"output\": ["...)
 	for i, line := range r.Output {
 		if i > 0 {
 			dst = append(dst, ',')

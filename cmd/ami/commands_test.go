@@ -3,9 +3,11 @@ package main_test
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDemoPrintsEvents(t *testing.T) {
@@ -128,5 +130,65 @@ func TestVersion(t *testing.T) {
 	r := runAMI(t, env(), "version")
 	if r.code != 0 || !regexp.MustCompile(`^ami \S+.* \(go1\.\S+ \w+/\w+\)\n$`).MatchString(r.stdout) {
 		t.Errorf("exit %d: %q", r.code, r.stdout)
+	}
+}
+
+func TestAddrWithoutSecretIsUsageError(t *testing.T) {
+	t.Parallel()
+	r := runAMI(t, env(), "action", "--addr", "127.0.0.1:1", "--username", testUser, "Ping")
+	if r.code != 2 || !strings.Contains(r.stderr, "AMI_SECRET") || !strings.Contains(r.stderr, "--secret-file") {
+		t.Errorf("exit %d, want 2 naming AMI_SECRET and --secret-file; stderr:\n%s", r.code, r.stderr)
+	}
+}
+
+func TestListenOnceStopsOnRefusedLogin(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	start := time.Now()
+	r := runAMI(t, env("AMI_SECRET=Wrong-Secret-123"), listenArgs(s, "--once")...)
+	if r.code != 1 || !strings.Contains(r.stderr, "authentication failed") {
+		t.Errorf("exit %d, want 1 with the login error; stderr:\n%s", r.code, r.stderr)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("--once waited %v for a refused login (the connect budget), want an early exit", d)
+	}
+	noSecret(t, "Wrong-Secret-123", r.stdout, r.stderr)
+}
+
+func TestActionResultFields(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	r := runAMI(t, secretEnv(), "action", "--addr", s.Addr(), "--username", testUser, "CoreShowChannels")
+	var list struct {
+		Complete map[string]any `json:"complete"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || list.Complete["ListItems"] == nil {
+		t.Errorf("exit %d, no complete.ListItems (%v):\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	r = runAMI(t, secretEnv(), "action", "--addr", s.Addr(), "--username", testUser, "Command", "Command=core show uptime")
+	var cmd struct {
+		Response map[string]any `json:"response"`
+		Output   []string       `json:"output"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &cmd); err != nil || len(cmd.Output) == 0 || cmd.Response["Output"] != nil {
+		t.Errorf("exit %d, want the output lines once, in output (%v):\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+}
+
+func TestMetricsAddrInUseIsRuntimeFailure(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	r := runAMI(t, secretEnv(), listenArgs(s, "--metrics-addr", ln.Addr().String(), "--duration", "1s")...)
+	if r.code != 1 || !strings.Contains(r.stderr, "--metrics-addr") {
+		t.Errorf("exit %d, want 1 (a port in use is not a usage error); stderr:\n%s", r.code, r.stderr)
+	}
+	r = runAMI(t, secretEnv(), listenArgs(s, "--metrics-addr", "no-port", "--duration", "1s")...)
+	if r.code != 2 {
+		t.Errorf("exit %d, want 2 for a malformed --metrics-addr; stderr:\n%s", r.code, r.stderr)
 	}
 }

@@ -27,9 +27,10 @@
 // # listen --once
 //
 // One tick cannot connect and log in, so --once means: run until every
-// selected server is Ready (or the connect plus auth timeout has passed),
-// then run one more tick to print the events already received, then shut
-// down gracefully. It exits 1 if a server never became ready.
+// selected server is Ready (or the connect plus auth timeout has passed, or
+// every server not Ready has refused the login), then run one more tick to
+// print the events already received, then shut down gracefully. It exits 1
+// if a server never became ready.
 //
 // # Secrets
 //

@@ -59,9 +59,14 @@ func healthBody(h ami.ClusterHealth, r *redact.Redactor) healthJSON {
 // startHTTP serves /metrics (reg) and /healthz (health of m) on addr and
 // returns the bound address and a shutdown function.
 func startHTTP(addr string, reg *prometheus.Registry, m *ami.Manager, r *redact.Redactor, logger *slog.Logger) (string, func(context.Context), error) {
+	if _, err := net.ResolveTCPAddr("tcp", addr); err != nil {
+		return "", nil, usagef("--metrics-addr %q: want HOST:PORT: %v", addr, err) // a flag error: exit 2
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return "", nil, usagef("--metrics-addr %s: %v", addr, err)
+		// The address is valid but cannot be bound now (in use, not local):
+		// a runtime failure (exit 1), which a supervisor may retry.
+		return "", nil, failf("--metrics-addr %s: %v", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError)}))

@@ -35,7 +35,7 @@ type listenFlags struct {
 func (f *listenFlags) register(fs *pflag.FlagSet, defaultFormat string, loops bool) {
 	fs.DurationVar(&f.tickTimeout, "tick-timeout", 25*time.Millisecond, "longest wait of one tick when idle (1ms..250ms; overrides options.tick_interval)")
 	if loops {
-		fs.BoolVar(&f.once, "once", false, "run until every server is ready (or the connect timeout), then one more tick, then shut down")
+		fs.BoolVar(&f.once, "once", false, "run until every server is ready (or the connect and auth timeouts pass, or logins are refused), then one more tick, then shut down; exit 1 if a server is not ready")
 		fs.IntVar(&f.maxIterations, "max-iterations", 0, "stop after this many ticks (0: no limit)")
 	}
 	fs.DurationVar(&f.duration, "duration", 0, "stop after this long (0: until SIGINT or SIGTERM)")
@@ -90,9 +90,12 @@ Servers come from --config FILE (all of them, or those named with --server), or
 from --addr/--username and the secret from AMI_SECRET or --secret-file.
 
 --once runs until every server is Ready (or connect_timeout+auth_timeout has
-passed), then one more tick, then shuts down; it exits 1 if a server never
-became ready. SIGINT and SIGTERM shut down gracefully (Logoff, bounded flush)
-and exit 0.`,
+passed, or every server that is not Ready refused the login), then one more
+tick, then shuts down; it exits 1 if a server never became ready.
+
+SIGINT and SIGTERM shut down gracefully (Logoff, bounded flush, stdout
+drained, each bounded by options.shutdown_timeout) and exit 0; a second
+signal stops at once.`,
 		Example: `  ami listen --config /etc/ami/ami.yaml --event Hangup --event OriginateResponse
   AMI_SECRET=... ami listen --addr 10.0.0.5:5038 --username dialer --format text
   ami listen --config ami.yaml --metrics-addr 127.0.0.1:9090 --log-format json`,
@@ -170,8 +173,12 @@ func runListener(ctx context.Context, a *app, cfg ami.Config, lf listenFlags, lo
 		ctx, cancel = context.WithTimeout(ctx, lf.duration)
 		defer cancel()
 	}
+	stopNotice := context.AfterFunc(ctx, func() {
+		logger.Info("shutting down: Logoff, then draining stdout", "timeout", mergeDefault(cfg.Options).ShutdownTimeout.String())
+	})
 	budget, tick := connectBudget(cfg)
 	runErr := loop(ctx, m, lf, budget, tick)
+	stopNotice()
 
 	if err := m.Close(); err != nil {
 		logger.Warn("shutdown incomplete", "err", a.redactor.String(err.Error()))
@@ -200,6 +207,9 @@ func loop(ctx context.Context, m *ami.Manager, lf listenFlags, budget, tick time
 			if ctx.Err() != nil {
 				return nil
 			}
+			if h := m.Health(); loginRefused(h) {
+				return failf("--once: %s", notReady(h))
+			}
 			if _, err := m.TickAll(tick); err != nil {
 				return failure(err)
 			}
@@ -221,6 +231,22 @@ func loop(ctx context.Context, m *ami.Manager, lf listenFlags, budget, tick time
 	default:
 		return failure(m.Run(ctx))
 	}
+}
+
+// loginRefused reports whether every server of h that is not Ready had its
+// login refused: waiting longer will not make --once succeed.
+func loginRefused(h ami.ClusterHealth) bool {
+	refused := false
+	for _, s := range h.Servers {
+		if s.State == ami.StateReady {
+			continue
+		}
+		if s.LastError == nil || !errors.Is(s.LastError, ami.ErrAuthFailed) {
+			return false
+		}
+		refused = true
+	}
+	return refused
 }
 
 // notReady describes the servers of h that are not ready.

@@ -110,6 +110,9 @@ func (f *targetFlags) loadFlags(a *app) (ami.Config, error) {
 	case secret == "":
 		secret = a.getenv("AMI_SECRET")
 	}
+	if secret == "" {
+		return ami.Config{}, usagef("no secret for %s: set AMI_SECRET, or use --secret-file FILE", addr)
+	}
 	a.addSecret(secret)
 	if len(f.servers) > 1 {
 		return ami.Config{}, usagef("with --addr, --server names the single server: give it once")
