@@ -1,6 +1,7 @@
 package ami_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -249,4 +250,47 @@ func TestActionByName(t *testing.T) {
 	if !errors.As(err, &ae) || !strings.Contains(ae.Message, "Invalid/unknown command") {
 		t.Fatalf("unknown action: %v", err)
 	}
+}
+
+// WaitReady returns once the client is Ready, reports the last error when
+// its context ends first, and ErrClosed after Close.
+func TestWaitReady(t *testing.T) {
+	srv := amitest.NewServer(t, amitest.Options{})
+	bad := serverCfg(srv)
+	bad.Secret = "wrong-secret"
+	m := newManager(t, ami.Config{Servers: map[string]ami.ServerConfig{"good": serverCfg(srv), "bad": bad}})
+	done := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { done <- m.Run(ctx) }()
+	stopped := false
+	defer func() {
+		if !stopped {
+			cancel()
+			<-done
+		}
+	}()
+
+	good, _ := m.Server("good")
+	if err := good.WaitReady(ctxTimeout(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if good.State() != ami.StateReady {
+		t.Fatalf("WaitReady returned in state %s", good.State())
+	}
+	err := m.WaitReady(ctxTimeout(t, 300*time.Millisecond))
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "bad") || !strings.Contains(err.Error(), "authentication failed") {
+		t.Fatalf("want a deadline error naming the server and its last error, got %v", err)
+	}
+	cancel()
+	<-done
+	stopped = true
+	if err := good.WaitReady(context.Background()); !errors.Is(err, ami.ErrClosed) {
+		t.Fatalf("after Close: %v", err)
+	}
+}
+
+func ctxTimeout(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
 }

@@ -66,14 +66,16 @@ type Client struct {
 	everReady     bool
 	lastWritten   uint64
 	closing       bool
+	closedSess    *session.Session // closed by beginClose, waited for by endClose
 
 	unmatchedLog  throttle
 	dropSinceWarn uint64
 	warnWindow    time.Time
 	warnsInWindow int
 
-	hmu    sync.Mutex
-	health Health
+	hmu     sync.Mutex
+	health  Health
+	changed chan struct{} // closed and replaced on every state change
 
 	st clientStats
 }
@@ -120,6 +122,30 @@ func (c *Client) OnAnyEvent(h EventHandler) *Subscription { return c.subs.add(Fi
 
 // Subscribe registers h for the events of this server that match f.
 func (c *Client) Subscribe(f Filter, h EventHandler) *Subscription { return c.subs.add(f, h) }
+
+// WaitReady blocks until the client is Ready (nil), closing or closed
+// (ErrClosed), or ctx is done (the context's error, wrapped, with the last
+// connection error). Someone must drive the manager (Run) on another
+// goroutine; never call it from an event handler.
+func (c *Client) WaitReady(ctx context.Context) error {
+	for {
+		c.hmu.Lock()
+		changed := c.changed
+		c.hmu.Unlock()
+		switch st := c.State(); st {
+		case StateReady:
+			return nil
+		case StateClosing, StateClosed:
+			return fmt.Errorf("ami: server %q is %s: %w", c.key, st, ErrClosed)
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			h := c.Health()
+			return fmt.Errorf("ami: waiting for server %q to be ready (state %s, last error: %v): %w", c.key, h.State, h.LastError, ctx.Err())
+		}
+	}
+}
 
 // Do sends a and waits for its result or ctx. Someone must drive the
 // manager (Run) on another goroutine.
@@ -183,8 +209,13 @@ func (c *Client) send(a Action, so sendOptions, internal func(*Result, error)) (
 			return nil, fmt.Errorf("ami: server %q: ActionID %q: %w", c.key, id, ErrDuplicateActionID)
 		}
 	} else {
-		c.seq++
-		id = c.makeActionID(c.seq)
+		// Skip a generated ActionID that a caller chose for an action
+		// still pending: replacing it would orphan that action.
+		for dup := true; dup; {
+			c.seq++
+			id = c.makeActionID(c.seq)
+			_, dup = c.pending[id]
+		}
 	}
 	c.hdrBuf = a.AppendHeaders(c.hdrBuf[:0])
 	frame, err := amiproto.AppendAction(c.encBuf[:0], name, id, c.hdrBuf)
@@ -343,6 +374,8 @@ func (c *Client) setState(s State, now time.Time, sum *TickSummary) {
 	c.hmu.Lock()
 	c.health.State = s
 	c.health.Since = now
+	close(c.changed) // wakes WaitReady
+	c.changed = make(chan struct{})
 	c.hmu.Unlock()
 	c.m.metrics.ConnectionState(c.key, s)
 	c.log.Debug("ami: state", "from", old.String(), "to", s.String())

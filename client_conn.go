@@ -226,7 +226,9 @@ func (c *Client) authFailed(err error) {
 	if errors.As(err, &ae) {
 		err = &AuthError{Server: c.key, Message: ae.Message}
 	}
-	if c.closing {
+	if c.closing || errors.Is(err, ErrConnectionLost) {
+		// Lost with its connection: whoever dropped the session (fail,
+		// beginClose) already counts that one failure of the attempt.
 		return
 	}
 	c.st.connectFailures.Add(1)
@@ -261,6 +263,12 @@ func (c *Client) becomeReady() {
 // non-gracefully, pending actions fail, and a retry is scheduled with
 // backoff. Every failure counts for the circuit breaker.
 func (c *Client) fail(now time.Time, sum *TickSummary, cause error, phase string) {
+	if st := c.State(); phase != "connect" && phase != "auth" && (st == StateConnected || st == StateAuthenticating) && !c.closing {
+		// The connection ended (read error, desync) before the login
+		// completed: a failed login attempt, counted once, here.
+		c.st.connectFailures.Add(1)
+		c.m.metrics.ConnectFailure(c.key, "auth")
+	}
 	c.dropSession(now, sum, cause)
 	if c.closing {
 		return
@@ -306,6 +314,7 @@ func (c *Client) dropSession(now time.Time, sum *TickSummary, cause error) {
 	c.moreInput = false
 	c.pinging = false
 	if sess != nil {
+		c.countWritten(sess.Stats().BytesWritten, sum)
 		c.st.bytesPurged.Add(uint64(purged))
 		c.m.metrics.BytesPurged(c.key, purged)
 		c.log.Warn("ami: connection closed", "purged_bytes", purged, "failed_actions", len(pend), "error", errString(cause))
@@ -435,22 +444,25 @@ func (c *Client) beginClose(now time.Time, deadline time.Time) {
 		d.abandon()
 	}
 	st := c.State()
+	// Closing before the Logoff is queued: a Send that takes c.mu after it
+	// is refused, so nothing can be queued behind the Logoff.
+	c.setState(StateClosing, now, nil)
 	if st == StateReady {
-		if _, err := c.send(Logoff{}, sendOptions{timeout: time.Until(deadline)}, nil); err == nil {
+		if _, err := c.send(Logoff{}, sendOptions{timeout: time.Until(deadline)}, func(*Result, error) {}); err == nil {
 			c.mu.Lock()
 			sess := c.sess
 			c.mu.Unlock()
-			c.setState(StateClosing, now, nil)
 			sess.Close(true, deadline)
 			return
 		}
 	}
-	c.setState(StateClosing, now, nil)
-	c.dropSession(now, nil, ErrClosed)
+	c.closedSess = c.closeSession(now)
 }
 
-// endClose fails what is left and marks the client closed.
-func (c *Client) endClose(now time.Time) {
+// closeSession detaches the session at shutdown, purges its write buffer
+// and fails every pending action with *ClosedError. It returns the session
+// (nil if none), whose goroutines endClose waits for.
+func (c *Client) closeSession(now time.Time) *session.Session {
 	c.mu.Lock()
 	sess := c.sess
 	c.sess = nil
@@ -460,15 +472,26 @@ func (c *Client) endClose(now time.Time) {
 	if sess != nil {
 		purged := sess.Close(false, time.Time{})
 		c.st.bytesPurged.Add(uint64(purged))
+		c.m.metrics.BytesPurged(c.key, purged)
 		handed = sess.HandedOff()
 	}
 	c.mu.Unlock()
 	for _, p := range pend {
 		c.finish(p, nil, &ClosedError{Server: c.key, ActionID: p.actionID, Written: p.start < handed}, now, nil, "closed")
 	}
+	return sess
+}
+
+// endClose fails what is left and marks the client closed.
+func (c *Client) endClose(now time.Time) {
+	sess := c.closeSession(now)
+	if sess == nil {
+		sess, c.closedSess = c.closedSess, nil
+	}
 	c.flushDropWarning(now)
 	c.setState(StateClosed, now, nil)
 	if sess != nil {
 		sess.Wait(time.Second)
+		c.countWritten(sess.Stats().BytesWritten, nil)
 	}
 }

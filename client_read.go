@@ -18,6 +18,14 @@ func (c *Client) readFrames(now time.Time, sum *TickSummary) {
 	}
 	budgetBytes, budgetFrames := c.opts.MaxBytesReadPerTick, c.opts.MaxFramesPerTick
 	bytes, frames := 0, 0
+	defer func() {
+		// Also when a frame ended the connection: its bytes were read.
+		if bytes > 0 {
+			c.lastRead = now
+			sum.BytesRead += int64(bytes)
+			c.st.bytesRead.Add(uint64(bytes))
+		}
+	}()
 	for frames < budgetFrames {
 		msg, err := c.parser.Next()
 		if err != nil {
@@ -59,11 +67,6 @@ func (c *Client) readFrames(now time.Time, sum *TickSummary) {
 			c.carry = append(c.carry, chunk[n:]...)
 		}
 		sess.Release(chunk)
-	}
-	if bytes > 0 {
-		c.lastRead = now
-		sum.BytesRead += int64(bytes)
-		c.st.bytesRead.Add(uint64(bytes))
 	}
 	c.moreInput = frames >= budgetFrames || bytes >= budgetBytes || len(c.carry) > 0 || sess.InboxLen() > 0
 }

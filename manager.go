@@ -55,6 +55,8 @@ type Manager struct {
 	closed  atomic.Bool
 	clamps  atomic.Uint64
 
+	logDropsReported uint64 // tick-owned
+
 	panicLog throttle
 }
 
@@ -224,6 +226,7 @@ func (m *Manager) newClient(s resolvedServer) (*Client, error) {
 		}),
 	}
 	c.health = Health{Server: s.key, Address: s.cfg.Address, State: StateDisconnected, Breaker: "closed"}
+	c.changed = make(chan struct{})
 	c.brk.OnTransition(func(t breaker.Transition) {
 		c.setHealth(func(h *Health) { h.Breaker = t.To.String() })
 		m.metrics.CircuitState(c.key, t.To.String())
@@ -305,6 +308,18 @@ func (m *Manager) Send(a Action, opts ...SendOption) (*Pending, error) {
 		return nil, err
 	}
 	return c.Send(a, opts...)
+}
+
+// WaitReady blocks until every server is Ready, or returns the first
+// server's error (see Client.WaitReady). Someone must drive the manager
+// (Run) on another goroutine.
+func (m *Manager) WaitReady(ctx context.Context) error {
+	for _, c := range m.clients {
+		if err := c.WaitReady(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Do routes and sends a, then waits for its result or ctx. Someone must

@@ -34,7 +34,8 @@ type Metrics interface {
 	// ProtocolError: kind is "desync", "frame_too_large",
 	// "output_too_large" or "unmatched".
 	ProtocolError(server, kind string)
-	// LogRecordsDropped: log records dropped by the bounded log handler (at Close).
+	// LogRecordsDropped: n more log records were dropped by the bounded
+	// log handler (reported after each tick that saw new drops, and at Close).
 	LogRecordsDropped(n int)
 	// Tick: the duration of one TickAll and how long it waited.
 	Tick(d, waited time.Duration)

@@ -182,11 +182,17 @@ func (m *Manager) tick(sum *TickSummary) {
 	for i := 0; i < n; i++ {
 		c := m.clients[(r+i)%n]
 		c.pollDial(now, sum)
+		// The connection's error is loaded before reading: every byte its
+		// reader delivered before failing is then read first. An error
+		// that comes later is handled by the next tick (it wakes it).
+		sess := c.sess
+		var lost error
+		if sess != nil {
+			lost = sess.Err()
+		}
 		c.readFrames(now, sum)
-		if c.sess != nil && !c.moreInput {
-			if err := c.sess.Err(); err != nil {
-				c.fail(now, sum, err, "read")
-			}
+		if lost != nil && c.sess == sess && !c.moreInput {
+			c.fail(now, sum, lost, "read")
 		}
 		c.timers(now, sum)
 	}
@@ -196,6 +202,7 @@ func (m *Manager) tick(sum *TickSummary) {
 		c.dispatch(sum)
 		c.afterTick(now, sum)
 	}
+	m.reportLogDrops()
 	sum.finish()
 }
 
@@ -230,14 +237,22 @@ func (c *Client) afterTick(now time.Time, sum *TickSummary) {
 		written = c.sess.Stats().BytesWritten
 	}
 	c.mu.Unlock()
+	c.countWritten(written, sum)
+	c.m.metrics.PendingActions(c.key, pending)
+	c.m.metrics.WriteBufferBytes(c.key, buffered)
+}
+
+// countWritten adds what the session's writer handed to the socket since
+// the last count (written is the session's total).
+func (c *Client) countWritten(written uint64, sum *TickSummary) {
 	if written > c.lastWritten {
 		d := written - c.lastWritten
-		sum.BytesWritten += int64(d)
+		if sum != nil {
+			sum.BytesWritten += int64(d)
+		}
 		c.st.bytesWritten.Add(d)
 		c.lastWritten = written
 	}
-	c.m.metrics.PendingActions(c.key, pending)
-	c.m.metrics.WriteBufferBytes(c.key, buffered)
 }
 
 // Run is the worker loop: it ticks with bounded waits (Options.TickInterval,
@@ -283,18 +298,29 @@ func (m *Manager) Close() error {
 		c.beginClose(now, deadline)
 	}
 	for time.Now().Before(deadline) {
-		busy := false
+		busy, more := false, false
 		now = m.now()
 		m.tickNow = now
 		for _, c := range m.clients {
 			if c.sess == nil {
 				continue
 			}
+			// Finished before reading: whatever the goroutines delivered
+			// before they ended is then read below (or on the next round).
+			finished := c.sess.Finished()
 			c.readFrames(now, &sum)
 			c.dispatch(&sum)
-			if c.sess != nil && !c.sess.Finished() {
+			if c.sess == nil {
+				continue
+			}
+			if c.moreInput {
+				more = true
+			} else if !finished {
 				busy = true
 			}
+		}
+		if more {
+			continue
 		}
 		if !busy {
 			break
@@ -303,7 +329,11 @@ func (m *Manager) Close() error {
 	}
 	now = m.now()
 	for _, c := range m.clients {
-		c.dispatch(&sum)
+		// Everything received is delivered: the queue is bounded, so this
+		// is too.
+		for c.queue.Len() > 0 {
+			c.dispatch(&sum)
+		}
 		c.endClose(now)
 	}
 	m.tickSum = nil
@@ -311,6 +341,15 @@ func (m *Manager) Close() error {
 	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(time.Second).Add(time.Until(deadline)))
 	defer cancel()
 	_ = m.sink.Close(ctx)
-	m.metrics.LogRecordsDropped(int(m.sink.Stats().Dropped))
+	m.reportLogDrops()
 	return nil
+}
+
+// reportLogDrops hands the log records dropped since the last report to the
+// metrics, so that a running worker can alert on them.
+func (m *Manager) reportLogDrops() {
+	if d := m.sink.Stats().Dropped; d > m.logDropsReported {
+		m.metrics.LogRecordsDropped(int(d - m.logDropsReported))
+		m.logDropsReported = d
+	}
 }
