@@ -79,6 +79,7 @@ type Options struct {
 	// HeartbeatMaxMissed consecutive missed heartbeats reset the connection (one marks it degraded). Defaults to 2; 1..100.
 	HeartbeatMaxMissed int `yaml:"heartbeat_max_missed"`
 	// ReadTimeout: no byte at all for this long while Ready is a failure that resets the connection. Defaults to 45s; 10ms..1h; negative disables.
+	// When the heartbeat is disabled and ReadTimeout is left unset, it is disabled too (a quiet PBX would otherwise be reset).
 	ReadTimeout time.Duration `yaml:"read_timeout"`
 	// ReconnectBase is the first reconnect delay. Defaults to 500ms; 1ms..1m.
 	ReconnectBase time.Duration `yaml:"reconnect_base"`
@@ -389,6 +390,9 @@ func (c Config) resolve() ([]resolvedServer, error) {
 			return nil, &ConfigError{Field: p + ".options.log_buffer_size", Msg: "manager-wide: set it in the global options"}
 		}
 		merged := so.mergeOver(global)
+		if merged.HeartbeatInterval < 0 && so.ReadTimeout == 0 && c.Options.ReadTimeout == 0 {
+			merged.ReadTimeout = -1 // nothing would make a quiet PBX send bytes
+		}
 		if err := merged.validate(p + ".options"); err != nil {
 			return nil, err
 		}

@@ -152,3 +152,35 @@ func TestHostnameAddress(t *testing.T) {
 	m := newManager(t, ami.Config{Servers: map[string]ami.ServerConfig{"pbx1": cfg}})
 	tickUntil(t, m, 5*time.Second, "ready via hostname", allReady(m))
 }
+
+// With the heartbeat off and no explicit ReadTimeout, a quiet connection is
+// not reset by the read timeout.
+func TestNoHeartbeatNoImplicitReadTimeout(t *testing.T) {
+	srv := amitest.NewServer(t, amitest.Options{})
+	fake := time.Unix(1_800_000_000, 0)
+	now := func() time.Time { return fake }
+	cfg := serverCfg(srv)
+	cfg.Events = "off"
+	m := newManager(t, ami.Config{
+		Servers: map[string]ami.ServerConfig{"pbx1": cfg},
+		Options: ami.Options{HeartbeatInterval: -1},
+	}, ami.WithNow(now))
+	tickUntil(t, m, 5*time.Second, "ready", allReady(m))
+	fake = fake.Add(time.Hour) // far past the 45s default
+	m.Poll()
+	m.Poll()
+	if st := m.Default().State(); st != ami.StateReady {
+		t.Fatalf("quiet connection reset without a heartbeat: %s", st)
+	}
+}
+
+func TestNotReadyAfterCloseIsErrClosed(t *testing.T) {
+	srv := amitest.NewServer(t, amitest.Options{})
+	m := newManager(t, ami.Config{Servers: map[string]ami.ServerConfig{"pbx1": serverCfg(srv)}})
+	tickUntil(t, m, 5*time.Second, "ready", allReady(m))
+	_ = m.Close()
+	_, err := m.Default().Send(ami.Ping{})
+	if !errors.Is(err, ami.ErrClosed) || !ami.SafeToRetry(err) {
+		t.Fatalf("Send after Close: %v", err)
+	}
+}

@@ -57,6 +57,12 @@ func (e *NotReadyError) Error() string {
 // SafeToRetry reports true: the action never reached the socket.
 func (e *NotReadyError) SafeToRetry() bool { return true }
 
+// Is makes errors.Is(err, ErrClosed) true when the client is closing or
+// closed: sending again there can never succeed.
+func (e *NotReadyError) Is(target error) bool {
+	return target == ErrClosed && (e.State == StateClosing || e.State == StateClosed)
+}
+
 // ActionError is an action answered with "Response: Error" (or an
 // OriginateResponse with "Response: Failure"). Asterisk 14+ answers a failed
 // CLI command with Response: Error plus its Output lines: they are kept.
