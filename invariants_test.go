@@ -67,30 +67,11 @@ func rStaleBytesRound(t *testing.T, racer bool) (purgedActions int) {
 		t.Fatal("nothing stuck in the write buffer")
 	}
 
-	var mu sync.Mutex
-	var raced []rSent
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
+	var sender *rSender
 	if racer {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				p, err := c.Send(ami.Ping{})
-				mu.Lock()
-				raced = append(raced, rSent{p, err})
-				n := len(raced)
-				mu.Unlock()
-				if c.Stats().Reconnects > 0 || n >= 20_000 {
-					return // a few sends on the new epoch are enough
-				}
-			}
-		}()
+		sender = rStartSender(c, func(n int, _ rSent, _ <-chan struct{}) bool {
+			return c.Stats().Reconnects == 0 && n < 20_000 // a few sends on the new epoch are enough
+		})
 	}
 
 	srv.CloseClientConnections()
@@ -107,8 +88,10 @@ func rStaleBytesRound(t *testing.T, racer bool) (purgedActions int) {
 		}
 		fresh = append(fresh, res.ActionID)
 	}
-	close(stop)
-	wg.Wait()
+	var raced []rSent
+	if sender != nil {
+		raced = sender.Stop()
+	}
 
 	// Every action of the first epoch failed with ErrConnectionLost.
 	lost := map[string]bool{}

@@ -255,3 +255,52 @@ func (m *rTickMetrics) waitsAfterProgress() []time.Duration {
 	defer m.mu.Unlock()
 	return append([]time.Duration(nil), m.after...)
 }
+
+// rSender calls c.Send(ami.Ping{}) over and over on its own goroutine,
+// keeping every outcome, until Stop or until next returns false. next sees
+// the number of attempts so far and the latest one; it may pace the loop
+// (waiting on stop for an early exit).
+type rSender struct {
+	mu   sync.Mutex
+	sent []rSent
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+func rStartSender(c *ami.Client, next func(n int, s rSent, stop <-chan struct{}) bool) *rSender {
+	r := &rSender{stop: make(chan struct{})}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		for {
+			select {
+			case <-r.stop:
+				return
+			default:
+			}
+			p, err := c.Send(ami.Ping{})
+			r.mu.Lock()
+			r.sent = append(r.sent, rSent{p, err})
+			n := len(r.sent)
+			r.mu.Unlock()
+			if !next(n, rSent{p, err}, r.stop) {
+				return
+			}
+		}
+	}()
+	return r
+}
+
+// Len is the number of attempts so far.
+func (r *rSender) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.sent)
+}
+
+// Stop ends the loop and returns every outcome.
+func (r *rSender) Stop() []rSent {
+	close(r.stop)
+	r.wg.Wait()
+	return r.sent
+}

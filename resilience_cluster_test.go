@@ -209,42 +209,21 @@ func TestServerKilledAndRestartedMidTraffic(t *testing.T) {
 	rPoll(t, "slow actions received", func() bool { return len(conn1.Actions()) >= 21 })
 
 	// Traffic keeps flowing from another goroutine while the PBX dies.
-	type sent struct {
-		p   *ami.Pending
-		err error
-	}
-	var mu sync.Mutex
-	var traffic []sent
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
+	sender := rStartSender(c, func(n int, s rSent, stop <-chan struct{}) bool {
+		switch {
+		case s.err != nil:
+			time.Sleep(100 * time.Microsecond) // pacing while not ready, not synchronisation
+		case n%50 == 0:
+			// At most ~50 in flight: the pending table must not fill up.
 			select {
+			case <-s.p.Done():
 			case <-stop:
-				return
-			default:
-			}
-			p, err := c.Send(ami.Ping{})
-			mu.Lock()
-			traffic = append(traffic, sent{p, err})
-			n := len(traffic)
-			mu.Unlock()
-			switch {
-			case err != nil:
-				time.Sleep(100 * time.Microsecond) // pacing while not ready, not synchronisation
-			case n%50 == 0:
-				// At most ~50 in flight: the pending table must not fill up.
-				select {
-				case <-p.Done():
-				case <-stop:
-					return
-				}
+				return false
 			}
 		}
-	}()
-	rPoll(t, "traffic", func() bool { mu.Lock(); defer mu.Unlock(); return len(traffic) > 50 })
+		return true
+	})
+	rPoll(t, "traffic", func() bool { return sender.Len() > 50 })
 	srv.Close()
 	for _, p := range slow {
 		select {
@@ -265,8 +244,7 @@ func TestServerKilledAndRestartedMidTraffic(t *testing.T) {
 	if _, err := c.Do(rCtx(t), ami.Ping{}); err != nil {
 		t.Fatalf("Ping after restart: %v", err)
 	}
-	close(stop)
-	wg.Wait()
+	traffic := sender.Stop()
 
 	received := rReceivedIDs(srv)
 	var ok, lost, purged, refused int
