@@ -16,6 +16,12 @@ func H(key, value string) Header { return Header{Key: key, Value: value} }
 // Headers is an ordered list of headers with case-insensitive lookup.
 type Headers []Header
 
+// Len is the number of headers.
+func (h Headers) Len() int { return len(h) }
+
+// Header returns the i-th header.
+func (h Headers) Header(i int) Header { return h[i] }
+
 // Get returns the first value of key (case-insensitive), or "".
 func (h Headers) Get(key string) string {
 	for _, x := range h {

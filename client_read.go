@@ -27,7 +27,7 @@ func (c *Client) readFrames(now time.Time, sum *TickSummary) {
 		}
 	}()
 	for frames < budgetFrames {
-		msg, err := c.parser.Next()
+		msg, err := c.parser.NextFrame()
 		if err != nil {
 			frames++
 			c.protocolError(err, now, sum)
@@ -128,7 +128,7 @@ func (c *Client) take(id string) *Pending {
 	return p
 }
 
-func (c *Client) route(msg *amiproto.Message, now time.Time, sum *TickSummary) {
+func (c *Client) route(msg *amiproto.Frame, now time.Time, sum *TickSummary) {
 	switch msg.Kind {
 	case amiproto.KindBanner:
 		c.onBanner(msg.Banner, now, sum)
@@ -144,7 +144,7 @@ func (c *Client) route(msg *amiproto.Message, now time.Time, sum *TickSummary) {
 // unmatched counts a frame that resolves nothing (typically the late answer
 // to an action that already timed out) and logs it, at most once a second
 // per server with the number of others suppressed.
-func (c *Client) unmatched(msg *amiproto.Message, why string) {
+func (c *Client) unmatched(msg *amiproto.Frame, why string) {
 	c.st.unmatched.Add(1)
 	c.m.metrics.ProtocolError(c.key, "unmatched")
 	if c.unmatchedLog.allow(c.m.tickNow) {
@@ -154,20 +154,20 @@ func (c *Client) unmatched(msg *amiproto.Message, why string) {
 	}
 }
 
-func cloneHeaders(h []amiproto.Header) Headers {
-	out := make(Headers, len(h))
-	copy(out, h)
-	return out
+// headersOf materialises a frame's headers (responses, list completions:
+// not the event hot path, where events keep the compact Frame).
+func headersOf(f *amiproto.Frame) Headers {
+	return f.AppendHeaders(make(Headers, 0, f.Len()))
 }
 
-func (c *Client) onResponse(msg *amiproto.Message, now time.Time, sum *TickSummary) {
+func (c *Client) onResponse(msg *amiproto.Frame, now time.Time, sum *TickSummary) {
 	id := msg.ActionID()
 	p := c.lookup(id)
 	if p == nil {
 		c.unmatched(msg, "unknown ActionID")
 		return
 	}
-	resp := cloneHeaders(msg.Headers)
+	resp := headersOf(msg)
 	response := msg.Get("Response")
 	var output []string
 	if msg.Kind == amiproto.KindFollows {
@@ -213,18 +213,21 @@ func (c *Client) result(p *Pending, resp Headers, output []string) *Result {
 	return &Result{Server: c.key, ActionID: p.actionID, Action: p.action, Response: resp, Output: output}
 }
 
-func (c *Client) newEvent(msg *amiproto.Message, now time.Time) *Event {
-	return &Event{name: msg.Name(), server: c.key, receivedAt: now, headers: cloneHeaders(msg.Headers)}
+func (c *Client) newEvent(msg *amiproto.Frame, now time.Time) *Event {
+	ev := &Event{server: c.key, receivedAt: now}
+	msg.CopyTo(&ev.frame)
+	ev.name = ev.frame.Name()
+	return ev
 }
 
-func isListComplete(msg *amiproto.Message) bool {
+func isListComplete(msg *amiproto.Frame) bool {
 	if v, ok := msg.Lookup("EventList"); ok {
 		return strings.EqualFold(v, "Complete")
 	}
 	return strings.HasSuffix(msg.Name(), "Complete")
 }
 
-func (c *Client) onEvent(msg *amiproto.Message, now time.Time, sum *TickSummary) {
+func (c *Client) onEvent(msg *amiproto.Frame, now time.Time, sum *TickSummary) {
 	if p := c.lookup(msg.ActionID()); p != nil {
 		switch {
 		case p.collecting || p.completion == CompleteOnEventList:
@@ -232,7 +235,7 @@ func (c *Client) onEvent(msg *amiproto.Message, now time.Time, sum *TickSummary)
 			if isListComplete(msg) {
 				c.take(p.actionID)
 				res := c.result(p, p.resp, nil)
-				res.Events, res.Complete = p.events, cloneHeaders(msg.Headers)
+				res.Events, res.Complete = p.events, headersOf(msg)
 				if p.listDrops > 0 {
 					c.finish(p, res, &ProtocolError{Server: c.key, ActionID: p.actionID, Err: ErrListTooLong}, now, sum, "protocol")
 				} else {
@@ -266,7 +269,7 @@ func (c *Client) completeOriginate(p *Pending, ev *Event, now time.Time, sum *Ti
 	res.Events = []*Event{ev}
 	if r := ev.Get("Response"); !strings.EqualFold(r, "Success") {
 		c.finish(p, res, &ActionError{Server: c.key, Action: p.action, ActionID: p.actionID, Response: r,
-			Message: "originate failed: reason " + ev.Get("Reason"), Headers: ev.headers}, now, sum, "error")
+			Message: "originate failed: reason " + ev.Get("Reason"), Headers: ev.Headers()}, now, sum, "error")
 		return
 	}
 	c.finish(p, res, nil, now, sum, "success")

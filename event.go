@@ -1,24 +1,33 @@
 package ami
 
 import (
+	"iter"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/apntalk/ami/amiproto"
 )
 
 // Event is one AMI event received from a server. It is immutable and may be
 // retained by handlers.
+//
+// It keeps the frame in compact form (one string and the offsets of its
+// headers): Get, Lookup, Values and All cost no allocation, Headers
+// materialises a new slice on every call.
 type Event struct {
 	name       string
 	server     string
 	receivedAt time.Time
-	headers    Headers
+	frame      amiproto.Frame
 }
 
-// NewEvent builds an event (for tests and adapters).
+// NewEvent builds an event (for tests and adapters); headers are copied.
 func NewEvent(server string, receivedAt time.Time, headers Headers) *Event {
-	return &Event{name: headers.Get("Event"), server: server, receivedAt: receivedAt, headers: headers}
+	e := &Event{server: server, receivedAt: receivedAt, frame: *amiproto.FrameOf(amiproto.KindEvent, headers)}
+	e.name = e.frame.Get("Event")
+	return e
 }
 
 // Name is the value of the Event header, e.g. "Hangup".
@@ -30,17 +39,32 @@ func (e *Event) Server() string { return e.server }
 // ReceivedAt is when the client parsed it.
 func (e *Event) ReceivedAt() time.Time { return e.receivedAt }
 
-// Headers are every header in wire order (do not modify).
-func (e *Event) Headers() Headers { return e.headers }
+// Headers returns every header in wire order, in a new slice (prefer Get,
+// Lookup, Values or All on hot paths: they do not allocate).
+func (e *Event) Headers() Headers { return e.frame.AppendHeaders(make(Headers, 0, e.frame.Len())) }
+
+// All iterates over the headers in wire order (key, value) without
+// allocating.
+func (e *Event) All() iter.Seq2[string, string] { return e.frame.All() }
+
+// Len is the number of headers.
+func (e *Event) Len() int { return e.frame.Len() }
+
+// Header returns the i-th header in wire order (0 <= i < Len).
+func (e *Event) Header(i int) Header { return e.frame.Header(i) }
 
 // Get returns the first value of key (case-insensitive), or "".
-func (e *Event) Get(key string) string { return e.headers.Get(key) }
+func (e *Event) Get(key string) string { return e.frame.Get(key) }
+
+// Lookup returns the first value of key (case-insensitive) and whether it
+// is present.
+func (e *Event) Lookup(key string) (string, bool) { return e.frame.Lookup(key) }
 
 // Values returns every value of key in order.
-func (e *Event) Values(key string) []string { return e.headers.Values(key) }
+func (e *Event) Values(key string) []string { return e.frame.Values(key) }
 
 // ActionID returns the ActionID header, if any.
-func (e *Event) ActionID() string { return e.headers.Get("ActionID") }
+func (e *Event) ActionID() string { return e.frame.Get("ActionID") }
 
 // EventHandler receives events. Handlers run on the tick goroutine, one
 // after the other, in registration order, with no lock held; they must not
@@ -87,7 +111,7 @@ func (f *Filter) match(e *Event) bool {
 		}
 	}
 	for k, v := range f.Headers {
-		got, found := e.headers.Lookup(k)
+		got, found := e.frame.Lookup(k)
 		if !found || got != v {
 			return false
 		}

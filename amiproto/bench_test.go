@@ -80,6 +80,45 @@ func BenchmarkParseEventMix(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(frames), "ns/frame")
 }
 
+// BenchmarkParseEventMixFrames is BenchmarkParseEventMix through NextFrame,
+// the compact form the client core uses: no header strings materialised.
+func BenchmarkParseEventMixFrames(b *testing.B) {
+	stream := eventmix.Stream(benchEvents)
+	p, err := amiproto.NewParser(amiproto.Limits{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const chunk = 64 << 10
+	b.SetBytes(int64(len(stream)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	frames := 0
+	for range b.N {
+		data := stream
+		for len(data) > 0 {
+			n, _ := p.Write(data[:min(chunk, len(data))])
+			data = data[n:]
+			for {
+				f, err := p.NextFrame()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if f == nil {
+					break
+				}
+				frames++
+			}
+		}
+	}
+	b.StopTimer()
+	if frames != benchEvents*b.N {
+		b.Fatalf("parsed %d frames, want %d", frames, benchEvents*b.N)
+	}
+	sec := b.Elapsed().Seconds()
+	b.ReportMetric(float64(frames)/sec, "frames/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(frames), "ns/frame")
+}
+
 // BenchmarkFramingOnly is the reference: finding the frame boundaries of the
 // same stream with bytes.Index, without parsing headers.
 func BenchmarkFramingOnly(b *testing.B) {

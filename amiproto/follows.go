@@ -16,7 +16,7 @@ const markerTail = len(endMarker) + 1
 // Follows" reply. Privilege, ActionID and Message lines before the first raw
 // line are headers; any other line starts the raw output. It reports
 // again=true when it switched to modeFollows.
-func (p *Parser) followsHeaderLine(b []byte, start int, line []byte) (*Message, bool) {
+func (p *Parser) followsHeaderLine(b []byte, start int, line []byte) (*Frame, bool) {
 	if !bytes.HasSuffix(line, []byte(endMarker)) {
 		if colon, detail := keyEnd(line); detail == "" {
 			key := line[:colon]
@@ -36,11 +36,11 @@ func (p *Parser) followsHeaderLine(b []byte, start int, line []byte) (*Message, 
 	}
 	// First raw line (or the end marker): the headers are complete. The
 	// line itself is left for stepFollows.
-	m := &p.msg
+	m := &p.fr
 	m.Kind = KindFollows
 	m.Output = m.Output[:0]
 	m.Banner = ""
-	p.buildHeaders(m, string(b[:start]))
+	p.setText(m, string(b[:start]))
 	p.skipActionID = m.ActionID()
 	p.replySize = start
 	p.outBytes = 0
@@ -51,7 +51,7 @@ func (p *Parser) followsHeaderLine(b []byte, start int, line []byte) (*Message, 
 }
 
 // stepFollows collects raw output lines until the end marker.
-func (p *Parser) stepFollows() (*Message, error, bool) {
+func (p *Parser) stepFollows() (*Frame, error, bool) {
 	limit := p.lim.MaxFrameSize
 	maxOut := p.lim.MaxOutputSize
 	for {
@@ -80,7 +80,7 @@ func (p *Parser) stepFollows() (*Message, error, bool) {
 		if p.outBytes+len(line) > maxOut {
 			return p.startSkipFollows()
 		}
-		m := &p.msg
+		m := &p.fr
 		if !marker || len(line) > 0 {
 			m.Output = append(m.Output, string(line))
 			p.outBytes += len(line)
@@ -98,16 +98,16 @@ func (p *Parser) stepFollows() (*Message, error, bool) {
 
 // startSkipFollows switches to discarding the rest of a legacy reply whose
 // output is over the limits. The unread data starts at a line start.
-func (p *Parser) startSkipFollows() (*Message, error, bool) {
+func (p *Parser) startSkipFollows() (*Frame, error, bool) {
 	p.skipSize = p.replySize
 	p.mode = modeSkipFollows
-	p.msg.Reset()
+	p.fr.reset()
 	return nil, nil, true
 }
 
 // stepSkipFollows discards lines up to the end marker, keeping only the tail
 // of a partial line needed to recognise the marker.
-func (p *Parser) stepSkipFollows() (*Message, error, bool) {
+func (p *Parser) stepSkipFollows() (*Frame, error, bool) {
 	for {
 		b := p.buf[p.r:]
 		i := bytes.IndexByte(b, '\n')

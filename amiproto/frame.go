@@ -14,7 +14,7 @@ import (
 // only written when it returns for more bytes; every other exit resets the
 // frame), finds the end of each line with bytes.IndexByte and tests key
 // bytes 8 at a time.
-func (p *Parser) stepFrame() (*Message, error, bool) {
+func (p *Parser) stepFrame() (*Frame, error, bool) {
 	b := p.buf[p.r:]
 	limit := p.lim.MaxFrameSize
 	scan := p.scan
@@ -65,9 +65,10 @@ func (p *Parser) stepFrame() (*Message, error, bool) {
 		if !p.bannerDone {
 			p.bannerDone = true
 			if len(p.spans) == 0 && isBanner(line) {
-				m := &p.msg
+				m := &p.fr
 				m.Kind = KindBanner
-				m.Headers = m.Headers[:0]
+				m.text = ""
+				m.spans = m.spans[:0]
 				m.Output = m.Output[:0]
 				m.Banner = string(line)
 				p.consume(end)
@@ -203,23 +204,15 @@ func isBanner(line []byte) bool {
 		!bytes.Contains(line, []byte(": "))
 }
 
-// buildHeaders fills m.Headers from the scanned spans, taking every key and
-// value as a substring of s (the frame's bytes as one string).
-func (p *Parser) buildHeaders(m *Message, s string) {
-	n := len(p.spans)
-	hs := m.Headers
-	if cap(hs) < n {
-		hs = make([]Header, n, n+n/2)
-	}
-	hs = hs[:n]
-	for i, sp := range p.spans {
-		hs[i] = Header{Key: s[sp.ks:sp.ke], Value: s[sp.vs:sp.ve]}
-	}
-	m.Headers = hs
+// setText gives f the frame's bytes as one string and takes the scanned
+// spans (the parser's scratch slice is swapped, not copied).
+func (p *Parser) setText(f *Frame, s string) {
+	f.text = s
+	f.spans, p.spans = p.spans, f.spans[:0]
 }
 
 // finishFrame completes a frame whose empty line spans b[start:end].
-func (p *Parser) finishFrame(b []byte, start, end int) (*Message, error, bool) {
+func (p *Parser) finishFrame(b []byte, start, end int) (*Frame, error, bool) {
 	if p.outSum > p.lim.MaxOutputSize && p.kind == KindResponse {
 		id := p.partialActionID(b)
 		p.consume(end)
@@ -227,11 +220,11 @@ func (p *Parser) finishFrame(b []byte, start, end int) (*Message, error, bool) {
 		return nil, p.protocolError(ErrOutputTooLarge, id, end,
 			"Output headers exceed MaxOutputSize="+strconv.Itoa(p.lim.MaxOutputSize)), false
 	}
-	m := &p.msg
+	m := &p.fr
 	m.Kind = p.kind
 	m.Output = m.Output[:0]
 	m.Banner = ""
-	p.buildHeaders(m, string(b[:start]))
+	p.setText(m, string(b[:start]))
 	p.consume(end)
 	p.resetFrame()
 	p.stats.Frames++
@@ -239,7 +232,7 @@ func (p *Parser) finishFrame(b []byte, start, end int) (*Message, error, bool) {
 }
 
 // desync drops the partial frame and the garbage line ending at end.
-func (p *Parser) desync(b []byte, end int, detail string) (*Message, error, bool) {
+func (p *Parser) desync(b []byte, end int, detail string) (*Frame, error, bool) {
 	id := p.partialActionID(b)
 	p.consume(end)
 	p.resetFrame()
@@ -254,7 +247,7 @@ func (p *Parser) desync(b []byte, end int, detail string) (*Message, error, bool
 
 // oversizedAtLine handles a complete line b[start:end] that ends beyond
 // MaxFrameSize.
-func (p *Parser) oversizedAtLine(b []byte, start, end int) (*Message, error, bool) {
+func (p *Parser) oversizedAtLine(b []byte, start, end int) (*Frame, error, bool) {
 	line := b[start:end]
 	if len(line) == 1 || (len(line) == 2 && line[0] == '\r') {
 		// The frame's own empty line: the oversized frame ends here.
@@ -269,7 +262,7 @@ func (p *Parser) oversizedAtLine(b []byte, start, end int) (*Message, error, boo
 
 // startSkipFrame discards the first n bytes of an oversized frame (the
 // partial line, if any, starts at lineStart) and switches to modeSkipFrame.
-func (p *Parser) startSkipFrame(b []byte, n, lineStart int) (*Message, error, bool) {
+func (p *Parser) startSkipFrame(b []byte, n, lineStart int) (*Frame, error, bool) {
 	p.skipActionID = p.partialActionID(b)
 	p.skipSize = n
 	p.skipLine = n - lineStart
@@ -282,7 +275,7 @@ func (p *Parser) startSkipFrame(b []byte, n, lineStart int) (*Message, error, bo
 }
 
 // stepSkipFrame discards bytes up to the next empty line without buffering.
-func (p *Parser) stepSkipFrame() (*Message, error, bool) {
+func (p *Parser) stepSkipFrame() (*Frame, error, bool) {
 	for {
 		b := p.buf[p.r:]
 		i := bytes.IndexByte(b, '\n')

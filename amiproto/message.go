@@ -77,10 +77,15 @@ func (m *Message) Name() string {
 	case KindFollows:
 		return "Follows"
 	case KindBanner:
-		if i := strings.LastIndexByte(m.Banner, '/'); i >= 0 {
-			return strings.TrimSpace(m.Banner[i+1:])
-		}
-		return ""
+		return bannerVersion(m.Banner)
+	}
+	return ""
+}
+
+// bannerVersion returns "13.0.0" for "Asterisk Call Manager/13.0.0".
+func bannerVersion(banner string) string {
+	if i := strings.LastIndexByte(banner, '/'); i >= 0 {
+		return strings.TrimSpace(banner[i+1:])
 	}
 	return ""
 }

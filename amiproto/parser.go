@@ -39,7 +39,8 @@ type Parser struct {
 	skipLine     int  // bytes of the current line already consumed
 	skipLineCR   bool // those bytes are exactly "\r"
 
-	msg   Message
+	msg   Message // Next's result, materialised from fr
+	fr    Frame   // NextFrame's result
 	stats Stats
 }
 
@@ -161,6 +162,7 @@ func (p *Parser) Reset() {
 	p.inRun = false
 	p.skipActionID = ""
 	p.msg.Reset()
+	p.fr.reset()
 }
 
 // Next returns the next complete message.
@@ -169,33 +171,49 @@ func (p *Parser) Reset() {
 // when a frame was discarded: err is a *ProtocolError matching
 // ErrFrameTooLarge, ErrDesync or ErrOutputTooLarge, and the stream goes on:
 // call Next again. The returned *Message and its slices are owned by the
-// parser and valid until the next call to Next or Reset; its strings stay
-// valid forever.
+// parser and valid until the next call to Next, NextFrame or Reset; its
+// strings stay valid forever.
 func (p *Parser) Next() (*Message, error) {
+	f, err := p.NextFrame()
+	if f == nil {
+		return nil, err
+	}
+	m := &p.msg
+	clear(m.Headers)
+	m.Kind, m.Banner, m.Output = f.Kind, f.Banner, f.Output
+	m.Headers = f.AppendHeaders(m.Headers[:0])
+	return m, nil
+}
+
+// NextFrame is Next returning the compact form: a *Frame whose headers are
+// offsets into one string (see Frame). It is the cheaper of the two, and
+// what a client that keeps only some headers should use. Same contract as
+// Next; the Frame is valid until the next call to Next, NextFrame or Reset.
+func (p *Parser) NextFrame() (*Frame, error) {
 	p.init()
 	for {
 		var (
-			m     *Message
+			f     *Frame
 			err   error
 			again bool
 		)
 		switch p.mode {
 		case modeFrame:
-			m, err, again = p.stepFrame()
+			f, err, again = p.stepFrame()
 		case modeFollows:
-			m, err, again = p.stepFollows()
+			f, err, again = p.stepFollows()
 		case modeSkipFrame:
-			m, err, again = p.stepSkipFrame()
+			f, err, again = p.stepSkipFrame()
 		default:
-			m, err, again = p.stepSkipFollows()
+			f, err, again = p.stepSkipFollows()
 		}
-		if m != nil || err != nil || !again {
+		if f != nil || err != nil || !again {
 			if p.r == len(p.buf) {
 				// Everything consumed: rewind for free instead of compacting later.
 				p.buf = p.buf[:0]
 				p.r = 0
 			}
-			return m, err
+			return f, err
 		}
 	}
 }

@@ -8,12 +8,19 @@ import (
 	"github.com/apntalk/ami"
 )
 
+// HeaderList is indexed access to headers in wire order: *ami.Event and
+// ami.Headers both have it (an *ami.Event without materialising a slice).
+type HeaderList interface {
+	Len() int
+	Header(i int) ami.Header
+}
+
 // Event is what the encoders need of an *ami.Event.
 type Event interface {
+	HeaderList
 	Name() string
 	Server() string
 	ReceivedAt() time.Time
-	Headers() ami.Headers
 }
 
 var _ Event = (*ami.Event)(nil)
@@ -34,30 +41,32 @@ func AppendJSON(dst []byte, e Event) []byte {
 	dst = append(dst, `,"received_at":"`...)
 	dst = e.ReceivedAt().UTC().AppendFormat(dst, time.RFC3339Nano)
 	dst = append(dst, `","headers":`...)
-	dst = AppendHeaders(dst, e.Headers(), "Event")
+	dst = AppendHeaders(dst, e, "Event")
 	return append(dst, '}')
 }
 
 // AppendHeaders appends h as a JSON object in order of first appearance,
 // repeated keys as arrays, leaving out every key equal (case-insensitively)
 // to one of skip.
-func AppendHeaders(dst []byte, h ami.Headers, skip ...string) []byte {
+func AppendHeaders(dst []byte, h HeaderList, skip ...string) []byte {
 	dst = append(dst, '{')
 	first := true
+	n := h.Len()
 outer:
-	for i, hd := range h {
+	for i := 0; i < n; i++ {
+		hd := h.Header(i)
 		for _, s := range skip {
 			if strings.EqualFold(hd.Key, s) {
 				continue outer
 			}
 		}
-		n := 0 // occurrences of this key; skip it if seen before
-		for j := range h {
-			if strings.EqualFold(h[j].Key, hd.Key) {
+		count := 0 // occurrences of this key; skip it if seen before
+		for j := 0; j < n; j++ {
+			if strings.EqualFold(h.Header(j).Key, hd.Key) {
 				if j < i {
 					continue outer
 				}
-				n++
+				count++
 			}
 		}
 		if !first {
@@ -66,17 +75,17 @@ outer:
 		first = false
 		dst = AppendString(dst, hd.Key)
 		dst = append(dst, ':')
-		if n == 1 {
+		if count == 1 {
 			dst = AppendString(dst, hd.Value)
 			continue
 		}
 		dst = append(dst, '[')
-		for j := i; j < len(h); j++ {
-			if strings.EqualFold(h[j].Key, hd.Key) {
+		for j := i; j < n; j++ {
+			if hj := h.Header(j); strings.EqualFold(hj.Key, hd.Key) {
 				if j > i {
 					dst = append(dst, ',')
 				}
-				dst = AppendString(dst, h[j].Value)
+				dst = AppendString(dst, hj.Value)
 			}
 		}
 		dst = append(dst, ']')

@@ -21,7 +21,8 @@ func AppendText(dst []byte, e Event) []byte {
 	dst = appendTextValue(dst, e.Server())
 	dst = append(dst, ' ')
 	dst = appendTextValue(dst, e.Name())
-	for _, h := range e.Headers() {
+	for i := range e.Len() {
+		h := e.Header(i)
 		if strings.EqualFold(h.Key, "Event") {
 			continue
 		}
