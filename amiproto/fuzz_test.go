@@ -120,6 +120,8 @@ func FuzzChunking(f *testing.F) {
 		want := parseAll(t, fuzzLimits, data)
 		got := parseRandom(t, fuzzLimits, data, seed, 1+int(seed%64))
 		sameItems(t, fmt.Sprintf("seed %d", seed), got, want)
+		// NextFrame yields the same messages as Next.
+		sameItems(t, fmt.Sprintf("frames, seed %d", seed), parseRandomFrames(t, fuzzLimits, data, seed^1, 1+int(seed%61)), want)
 		if seed%8 == 0 && len(data) < 4096 {
 			sameItems(t, "byte by byte", parseBytewise(t, fuzzLimits, data), want)
 		}

@@ -40,14 +40,30 @@ func msgString(m *amiproto.Message) string {
 	return sb.String()
 }
 
+// next is Next, or NextFrame materialised when frames is set.
+func next(p *amiproto.Parser, frames bool) (*amiproto.Message, error) {
+	if !frames {
+		return p.Next()
+	}
+	f, err := p.NextFrame()
+	if f == nil {
+		return nil, err
+	}
+	return f.Message(), nil
+}
+
 // drain calls Next until it needs more bytes.
 func drain(t testing.TB, p *amiproto.Parser, out []item) []item {
+	return drainWith(t, p, out, false)
+}
+
+func drainWith(t testing.TB, p *amiproto.Parser, out []item, frames bool) []item {
 	t.Helper()
 	for i := 0; ; i++ {
 		if i > 1<<22 {
 			t.Fatalf("Next does not stop")
 		}
-		m, err := p.Next()
+		m, err := next(p, frames)
 		if err != nil {
 			var pe *amiproto.ProtocolError
 			if !errors.As(err, &pe) {
@@ -68,6 +84,11 @@ func drain(t testing.TB, p *amiproto.Parser, out []item) []item {
 
 // feed writes data in chunks (sizes from next) and collects every result.
 func feed(t testing.TB, p *amiproto.Parser, data []byte, next func() int) []item {
+	return feedWith(t, p, data, next, false)
+}
+
+// feedWith is feed, through NextFrame when frames is set.
+func feedWith(t testing.TB, p *amiproto.Parser, data []byte, next func() int, frames bool) []item {
 	t.Helper()
 	var out []item
 	for len(data) > 0 {
@@ -83,10 +104,10 @@ func feed(t testing.TB, p *amiproto.Parser, data []byte, next func() int) []item
 				t.Fatalf("Buffered %d > MaxBufferSize %d", p.Buffered(), p.Limits().MaxBufferSize)
 			}
 			chunk = chunk[w:]
-			out = drain(t, p, out)
+			out = drainWith(t, p, out, frames)
 		}
 	}
-	return drain(t, p, out)
+	return drainWith(t, p, out, frames)
 }
 
 func newParser(t testing.TB, l amiproto.Limits) *amiproto.Parser {
@@ -115,6 +136,13 @@ func parseRandom(t testing.TB, l amiproto.Limits, data []byte, seed uint64, maxC
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	return feed(t, newParser(t, l), data, func() int { return 1 + r.IntN(maxChunk) })
+}
+
+// parseRandomFrames is parseRandom through NextFrame.
+func parseRandomFrames(t testing.TB, l amiproto.Limits, data []byte, seed uint64, maxChunk int) []item {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	return feedWith(t, newParser(t, l), data, func() int { return 1 + r.IntN(maxChunk) }, true)
 }
 
 func itemsString(items []item) string {
