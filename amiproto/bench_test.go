@@ -43,80 +43,55 @@ const benchEvents = 6000
 
 // BenchmarkParseEventMix parses the realistic event mix written in 64 KiB
 // chunks, as a socket reader would deliver it.
-func BenchmarkParseEventMix(b *testing.B) {
-	stream := eventmix.Stream(benchEvents)
-	p, err := amiproto.NewParser(amiproto.Limits{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	const chunk = 64 << 10
-	b.SetBytes(int64(len(stream)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	frames := 0
-	for range b.N {
-		data := stream
-		for len(data) > 0 {
-			n, _ := p.Write(data[:min(chunk, len(data))])
-			data = data[n:]
-			for {
-				m, err := p.Next()
-				if err != nil {
-					b.Fatal(err)
-				}
-				if m == nil {
-					break
-				}
-				frames++
-			}
-		}
-	}
-	b.StopTimer()
-	if frames != benchEvents*b.N {
-		b.Fatalf("parsed %d frames, want %d", frames, benchEvents*b.N)
-	}
-	sec := b.Elapsed().Seconds()
-	b.ReportMetric(float64(frames)/sec, "frames/s")
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(frames), "ns/frame")
-}
+func BenchmarkParseEventMix(b *testing.B) { benchParseEventMix(b, false) }
 
 // BenchmarkParseEventMixFrames is BenchmarkParseEventMix through NextFrame,
 // the compact form the client core uses: no header strings materialised.
-func BenchmarkParseEventMixFrames(b *testing.B) {
+func BenchmarkParseEventMixFrames(b *testing.B) { benchParseEventMix(b, true) }
+
+func benchParseEventMix(b *testing.B, frames bool) {
 	stream := eventmix.Stream(benchEvents)
 	p, err := amiproto.NewParser(amiproto.Limits{})
 	if err != nil {
 		b.Fatal(err)
 	}
+	next := func() (bool, error) {
+		if frames {
+			f, err := p.NextFrame()
+			return f != nil, err
+		}
+		m, err := p.Next()
+		return m != nil, err
+	}
 	const chunk = 64 << 10
 	b.SetBytes(int64(len(stream)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	frames := 0
+	count := 0
 	for range b.N {
 		data := stream
 		for len(data) > 0 {
 			n, _ := p.Write(data[:min(chunk, len(data))])
 			data = data[n:]
 			for {
-				f, err := p.NextFrame()
+				ok, err := next()
 				if err != nil {
 					b.Fatal(err)
 				}
-				if f == nil {
+				if !ok {
 					break
 				}
-				frames++
+				count++
 			}
 		}
 	}
 	b.StopTimer()
-	if frames != benchEvents*b.N {
-		b.Fatalf("parsed %d frames, want %d", frames, benchEvents*b.N)
+	if count != benchEvents*b.N {
+		b.Fatalf("parsed %d frames, want %d", count, benchEvents*b.N)
 	}
 	sec := b.Elapsed().Seconds()
-	b.ReportMetric(float64(frames)/sec, "frames/s")
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(frames), "ns/frame")
+	b.ReportMetric(float64(count)/sec, "frames/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(count), "ns/frame")
 }
 
 // BenchmarkFramingOnly is the reference: finding the frame boundaries of the

@@ -117,16 +117,13 @@ func (f *Frame) ActionID() string { return f.Get("ActionID") }
 // Name is the name of the message, as Message.Name.
 func (f *Frame) Name() string {
 	switch f.Kind {
-	case KindEvent:
-		return f.Get("Event")
-	case KindAction:
-		return f.Get("Action")
-	case KindResponse:
-		return f.Get("Response")
 	case KindFollows:
 		return "Follows"
 	case KindBanner:
 		return bannerVersion(f.Banner)
+	}
+	if h := nameHeader(f.Kind); h != "" {
+		return f.Get(h)
 	}
 	return ""
 }

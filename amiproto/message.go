@@ -68,16 +68,26 @@ func (m *Message) ActionID() string { return m.Get("ActionID") }
 // "Asterisk Call Manager/13.0.0") and "" for KindUnknown.
 func (m *Message) Name() string {
 	switch m.Kind {
-	case KindEvent:
-		return m.Get("Event")
-	case KindAction:
-		return m.Get("Action")
-	case KindResponse:
-		return m.Get("Response")
 	case KindFollows:
 		return "Follows"
 	case KindBanner:
 		return bannerVersion(m.Banner)
+	}
+	if h := nameHeader(m.Kind); h != "" {
+		return m.Get(h)
+	}
+	return ""
+}
+
+// nameHeader is the header that names a message of kind k, or "".
+func nameHeader(k Kind) string {
+	switch k {
+	case KindEvent:
+		return "Event"
+	case KindAction:
+		return "Action"
+	case KindResponse:
+		return "Response"
 	}
 	return ""
 }
