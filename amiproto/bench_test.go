@@ -10,34 +10,27 @@ import (
 
 // Performance notes (amiproto parser, -cpu 1, eventmix: ~19 headers and
 // ~450 bytes per event). The machine these were taken on is shared and
-// noisy: compare BenchmarkParseEventMix with BenchmarkFramingOnly in the same
-// run, over -count 5 or more, and look at medians.
+// noisy: compare BenchmarkParseEventMixFrames with BenchmarkFramingOnly in
+// the same run, over -count 3 or more, and look at medians. The full story
+// is in docs/performance.md.
 //
-//   - Dec 2026, before: ~520-580 ns/frame, framing-only ~170-190 ns/frame,
-//     ratio ~3.1-3.2 (process CPU time, interleaved runs); 1 alloc/frame
-//     (the frame string), 0 per header.
-//   - Dec 2026, after: ~490-500 ns/frame, ratio ~2.9-3.0; same allocations.
-//     Change: stepFrame finds '\n' first (bytes.IndexByte from the line
-//     start) and only then checks the key (keyEnd/skipKey, 8 bytes at a time
-//     with TrailingZeros instead of a byte loop for the tail). The next line
-//     no longer waits for the key scan, so the two run side by side; the
-//     fast/slow path split went away too.
-//   - Where the time goes now (pprof): about half in finishFrame: the one
-//     string per frame (mallocgc + memmove, ~80-100 ns) and buildHeaders
-//     (~120 ns, of which ~90 ns GC write barriers: 38 pointer writes per
-//     frame, and with GOMAXPROCS=1 the mark phase is on ~45% of the time,
-//     see GODEBUG=gctrace=1); GOGC=1000 alone brings the ratio to ~2.9.
-//     The rest is ~19 IndexByte calls and key scans per frame (~12 ns/line).
-//   - Tried, did not help: a pure SWAR newline search for values (same speed
-//     as IndexByte); a branchless fixed-width scan of key and value (3+4
-//     words, first flag picked with TrailingZeros arithmetic): ~20% slower,
-//     because it puts a long dependency chain between one line and the next
-//     where branch prediction used to overlap them; GOGC=off (page faults).
-//   - Not done: interning common keys to static strings and skipping the
-//     Key write when the slot already holds it (would cut write-barrier
-//     work roughly in half during GC, but the lookup costs ~3 ns/header,
-//     about what it saves); a bitmap (simdjson-style) pass over the whole
-//     frame, which is what reaching 1.8x framing-only would likely need.
+//   - Through NextFrame: ~355 ns/frame with bytes.IndexByte per line and an
+//     8-bytes-at-a-time key check (framing-only ~165 ns: ratio 0.47), then
+//     ~255 ns/frame (0.63) with the SSE2 bitmaps of lines_amd64.s and
+//     fast paths small enough to be inlined into stepFrame. Without the
+//     inlining the bitmaps bought only ~40 ns: the per-line function calls
+//     ate the rest. 1 alloc/frame (the frame string), 0 per header.
+//   - What is left per frame: the one string copy (mallocgc + memmove into
+//     fresh memory, ~100 ns), the bitmap pass (~35 ns for 512 bytes), and
+//     ~5 ns per line (span append, CR check, kind keys).
+//   - Tried, not kept: sharing one 16-64 KiB string block between frames
+//     (strings.Builder): -25 ns/frame, but any kept substring (a Uniqueid
+//     used as a map key) would pin the whole block; a pure SWAR newline
+//     search (same speed as IndexByte); a branchless fixed-width key and
+//     value scan (~20% slower: a dependency chain between lines).
+//   - With GOMAXPROCS=2 the same loop runs ~35% slower: the collector's
+//     worker on the other core and the allocating parser hand spans back
+//     and forth (mcache refills). Single-threaded figures use -cpu 1.
 
 const benchEvents = 6000
 

@@ -66,9 +66,19 @@
 // strings: the convenient form. NextFrame returns a *Frame: the frame's
 // bytes as one string plus the offsets of every key and value, with the
 // same accessors (Get, Lookup, Values, Name, Header(i), All). It writes no
-// pointer per header, so it parses about a third faster and a retained
+// pointer per header, so it parses about twice as fast and a retained
 // Frame costs the garbage collector one string and one pointer-free slice;
 // the client core parses with it and keeps it in every ami.Event.
+//
+// # Speed
+//
+// On amd64 the parser finds line ends and key ends through bitmaps built
+// 16 bytes at a time with SSE2 (every amd64 CPU has it): one bit per '\n'
+// and one per byte that may not appear in a key, 512 bytes per pass, then a
+// trailing-zero count per line. Elsewhere, or with the purego build tag, it
+// uses bytes.IndexByte per line and checks keys 8 bytes at a time; the two
+// paths are tested against each other (including a fuzz target) and give
+// the same results.
 //
 // # Encoding
 //

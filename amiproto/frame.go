@@ -10,20 +10,23 @@ import (
 // stepFrame scans header lines of the current frame. It returns a message,
 // a discard report, or again=true when the mode changed.
 //
-// This is the hot path: it keeps the scan position in a local (p.scan is
-// only written when it returns for more bytes; every other exit resets the
-// frame), finds the end of each line with bytes.IndexByte and tests key
-// bytes 8 at a time.
+// This is the hot path: it keeps the scan position in a local (written
+// back only when it returns for more bytes; every other exit resets the
+// frame) and asks a lineFinder for the end of each line and of each key
+// (lines.go, lines_amd64.go), through its inlined fast path first.
 func (p *Parser) stepFrame() (*Frame, error, bool) {
 	b := p.buf[p.r:]
 	limit := p.lim.MaxFrameSize
 	scan := p.scan
+	var lf lineFinder
 	for {
 		start := scan
-		// Bytes before p.seen are known to hold no '\n'.
-		from := max(start, p.seen)
-		i := bytes.IndexByte(b[from:], '\n')
-		if i < 0 {
+		nl, ok := lf.nextLine(start)
+		if !ok {
+			// Bytes before p.seen are known to hold no '\n'.
+			nl = lf.lineEnd(b, max(start, p.seen))
+		}
+		if nl < 0 {
 			p.scan = scan
 			if len(b) >= limit {
 				// The line in progress ends beyond the limit: oversized.
@@ -32,31 +35,32 @@ func (p *Parser) stepFrame() (*Frame, error, bool) {
 			p.seen = len(b)
 			return nil, nil, false
 		}
-		end := from + i + 1
+		end := nl + 1
 		if end > limit {
 			p.scan = scan
 			return p.oversizedAtLine(b, start, end)
 		}
-		line := b[start : end-1]
-		if n := len(line); n > 0 && line[n-1] == '\r' {
-			line = line[:n-1]
+		lineEnd := nl
+		if lineEnd > start && b[lineEnd-1] == '\r' {
+			lineEnd--
 		}
 		scan = end
 
 		if p.followsHdr {
-			if m, again := p.followsHeaderLine(b, start, line); m != nil || again {
+			if m, again := p.followsHeaderLine(b, start, b[start:lineEnd]); m != nil || again {
 				return m, nil, again
 			}
 			continue
 		}
 
-		if len(line) == 0 {
+		if lineEnd == start {
 			if len(p.spans) == 0 {
 				// Stray empty line between frames (or the second half of a
 				// "\r\n\n" style delimiter): skip it.
 				p.consume(end)
 				b = b[end:]
 				scan = 0
+				lf.shift(end)
 				continue
 			}
 			return p.finishFrame(b, start, end)
@@ -64,13 +68,13 @@ func (p *Parser) stepFrame() (*Frame, error, bool) {
 
 		if !p.bannerDone {
 			p.bannerDone = true
-			if len(p.spans) == 0 && isBanner(line) {
+			if len(p.spans) == 0 && isBanner(b[start:lineEnd]) {
 				m := &p.fr
 				m.Kind = KindBanner
 				m.text = ""
 				m.spans = m.spans[:0]
 				m.Output = m.Output[:0]
-				m.Banner = string(line)
+				m.Banner = string(b[start:lineEnd])
 				p.consume(end)
 				p.resetFrame()
 				p.stats.Frames++
@@ -78,22 +82,22 @@ func (p *Parser) stepFrame() (*Frame, error, bool) {
 			}
 		}
 
-		// The key test comes after the search for '\n' (not before, which
-		// would let the search start after the colon): the next line does
-		// not depend on it, so the CPU runs both searches side by side.
-		colon, detail := keyEnd(line)
-		if detail != "" {
-			return p.desync(b, end, detail)
+		colon, ok := lf.nextKey(start)
+		if !ok {
+			colon = lf.keyEnd(b, start)
+		}
+		if colon == start || b[colon] != ':' {
+			return p.desync(b, end, garbageDetail(b[start:lineEnd]))
 		}
 		p.inRun = false
 		vs := colon + 1
-		if vs < len(line) && line[vs] == ' ' {
+		if vs < lineEnd && b[vs] == ' ' {
 			vs++
 		}
-		p.spans = append(p.spans, span{int32(start), int32(start + colon), int32(start + vs), int32(start + len(line))})
-		switch colon {
+		p.spans = append(p.spans, span{int32(start), int32(colon), int32(vs), int32(lineEnd)})
+		switch colon - start {
 		case 5, 6, 8:
-			p.kindHeader(line[:colon], line[vs:])
+			p.kindHeader(b[start:colon], b[vs:lineEnd])
 		}
 	}
 }
