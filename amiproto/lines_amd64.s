@@ -104,17 +104,17 @@ tail:
 	// 1 to 15 bytes left (or none): classify the last 16 bytes of the
 	// input and drop the bits of the bytes already done. n >= 16 makes
 	// that load safe.
-	MOVQ SI, R14
-	SUBQ R11, R14        // 16 - bytes left
-	CMPQ R14, $16
+	MOVQ SI, AX
+	SUBQ R11, AX         // 16 - bytes left
+	CMPQ AX, $16
 	JEQ  store
 	MOVOU (R11), X0
 	MASK16
-	MOVQ CX, R15
-	MOVQ R14, CX
+	MOVQ CX, BX
+	MOVQ AX, CX
 	SHRQ CX, R12
 	SHRQ CX, R13
-	MOVQ R15, CX
+	MOVQ BX, CX
 	SHLQ CX, R12
 	SHLQ CX, R13
 	ORQ  R12, R8

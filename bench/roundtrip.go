@@ -121,14 +121,60 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	return s[min(len(s)-1, int(float64(len(s))*p))]
 }
 
+// PingLatencyBoth measures n sequential Do(Ping) calls and n raw pings,
+// alternating blocks of pingBlock of each so that machine noise hits both,
+// after one unrecorded warm-up block of each. Each contestant has its own
+// fake PBX.
+func PingLatencyBoth(n int) (amiLat, rawLat []time.Duration, err error) {
+	amiSrv, rawSrv := newServer(), newServer()
+	defer amiSrv.Close()
+	defer rawSrv.Close()
+	r, err := startManager([]string{amiSrv.Addr()}, ami.Options{HeartbeatInterval: -1}, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer r.stop()
+	rc, err := rawDial(rawSrv.Addr(), user, secret)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rc.Close()
+	c := r.m.Default()
+	ctx := context.Background()
+	amiLat, rawLat = make([]time.Duration, 0, n), make([]time.Duration, 0, n)
+	seq := 0
+	for done := -pingBlock; done < n; done += pingBlock {
+		k := min(pingBlock, n-done)
+		for range k {
+			start := time.Now()
+			if _, err := c.Do(ctx, ami.Ping{}); err != nil {
+				return nil, nil, err
+			}
+			if done >= 0 {
+				amiLat = append(amiLat, time.Since(start))
+			}
+		}
+		for range k {
+			d, err := rc.ping(seq)
+			seq++
+			if err != nil {
+				return nil, nil, err
+			}
+			if done >= 0 {
+				rawLat = append(rawLat, d)
+			}
+		}
+	}
+	return amiLat, rawLat, nil
+}
+
+// pingBlock is how many pings of one contestant run before the other's.
+const pingBlock = 250
+
 // RoundTrip compares sequential Do(Ping) latency (p50) with the raw client's
 // and 64-way concurrent actions/s with the raw client's 64-deep pipeline.
 func RoundTrip(pings, actions int) ([]Result, error) {
-	raw, err := PingLatencyRaw(pings)
-	if err != nil {
-		return nil, err
-	}
-	lat, err := PingLatencyAMI(pings)
+	lat, raw, err := PingLatencyBoth(pings)
 	if err != nil {
 		return nil, err
 	}
