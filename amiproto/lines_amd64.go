@@ -27,12 +27,14 @@ const window = 64 * 8
 // previous line ended. The fast paths are small enough to be inlined; the
 // zero value is empty and takes the slow path first.
 type bitmapFinder struct {
-	base int    // offset in b of the window's first byte
-	n    int    // bytes in the window; 0 when empty
-	at   int    // offset in b of bit 0 of rest
-	rest uint64 // the '\n' bits of the current word not returned yet
-	nl   [window / 64]uint64
-	nk   [window / 64]uint64
+	base  int    // offset in b of the window's first byte
+	n     int    // bytes in the window; 0 when empty
+	at    int    // offset in b of bit 0 of rest
+	rest  uint64 // the '\n' bits of the current word not returned yet
+	word  int    // index in nl of the current word
+	words int    // words of nl that hold bits of the window
+	nl    [window / 64]uint64
+	nk    [window / 64]uint64
 }
 
 const wordMask = window/64 - 1 // keeps word indexes in range without a bounds check
@@ -49,7 +51,7 @@ func (w *bitmapFinder) fill(b []byte, pos int) {
 		copy(tmp[:], b[pos:pos+n])
 		lineMasks(&tmp[0], 16, &w.nl[0], &w.nk[0])
 	}
-	w.at, w.rest = pos, w.nl[0]
+	w.word, w.words, w.at, w.rest = 0, (n+63)>>6, pos, w.nl[0]
 }
 
 // shift moves the window's origin when stepFrame drops the first n bytes
@@ -57,17 +59,28 @@ func (w *bitmapFinder) fill(b []byte, pos int) {
 func (w *bitmapFinder) shift(n int) { w.base -= n; w.at -= n }
 
 // nextLine is lineEnd's fast path, small enough to be inlined: the next
-// '\n' bit of the current word. ok is false when it cannot answer.
+// '\n' bit of the current word, or of the next word of the window. ok is
+// false when it cannot answer.
 func (w *bitmapFinder) nextLine(from int) (nl int, ok bool) {
 	// Bits past the window's end are zero (see lineMasks), so a bit in rest
 	// is a '\n' in b.
-	if r := w.rest; r != 0 {
-		if j := w.at + bits.TrailingZeros64(r); j >= from {
-			w.rest = r & (r - 1)
-			return j, true
+	r := w.rest
+	if r == 0 {
+		w.word++
+		if w.word >= w.words {
+			return 0, false
+		}
+		w.at += 64
+		if r = w.nl[w.word&wordMask]; r == 0 {
+			return 0, false
 		}
 	}
-	return 0, false
+	j := w.at + bits.TrailingZeros64(r)
+	if j < from {
+		return 0, false
+	}
+	w.rest = r & (r - 1)
+	return j, true
 }
 
 // lineEnd returns the index of the first '\n' in b at or after from, or -1.
@@ -93,7 +106,7 @@ func (w *bitmapFinder) lineEnd(b []byte, from int) int {
 		}
 		if x != 0 {
 			// Bits past n are zero (see lineMasks), so j < n.
-			w.at, w.rest = w.base+k<<6, x&(x-1)
+			w.word, w.at, w.rest = k, w.base+k<<6, x&(x-1)
 			return w.at + bits.TrailingZeros64(x)
 		}
 		end := w.base + w.n
