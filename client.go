@@ -44,8 +44,6 @@ type Client struct {
 	encBuf  []byte
 	hdrBuf  []Header
 
-	readBufs chan []byte // read buffers reused across connection epochs
-
 	// Tick-owned.
 	parser        *amiproto.Parser
 	queue         *ring.Ring[*Event]

@@ -26,8 +26,8 @@ var (
 )
 
 // Read buffers: a connection holds at most inboxChunks chunks of readChunk
-// bytes (1 MiB) between its reader and the tick; the client keeps the ones
-// made on demand across reconnects.
+// bytes (1 MiB) between its reader and the tick; they come from and go back
+// to a pool shared by every connection (see internal/session).
 const (
 	readChunk   = 32 << 10
 	inboxChunks = 32
@@ -154,7 +154,6 @@ func (c *Client) pollDial(now time.Time, sum *TickSummary) {
 			WriteBufferSize: c.opts.WriteBufferSize,
 			ReadChunk:       readChunk,
 			InboxChunks:     inboxChunks,
-			Buffers:         c.readBufs,
 		})
 		c.pending = make(map[string]*Pending)
 		c.mu.Unlock()

@@ -216,7 +216,6 @@ func (m *Manager) newClient(s resolvedServer) (*Client, error) {
 		pending:      make(map[string]*Pending),
 		parser:       parser,
 		queue:        ring.New[*Event](o.EventQueueCapacity),
-		readBufs:     make(chan []byte, inboxChunks),
 		unmatchedLog: throttle{every: time.Second},
 		policy:       backoff.Policy{Base: o.ReconnectBase, Max: o.ReconnectMax, Jitter: jitter},
 		brk: breaker.New(breaker.Config{

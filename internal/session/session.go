@@ -30,13 +30,18 @@ type Config struct {
 	InboxChunks int
 	// WriteBufferSize bounds queued but unwritten bytes. Defaults to 5 MiB.
 	WriteBufferSize int
-	// Buffers, when set, is the free list of read buffers, shared by the
-	// successive sessions of one client so that buffers made on demand are
-	// reused across reconnects (its capacity bounds what it keeps). Chunks
-	// are only ever owned by one goroutine at a time. Defaults to a list of
-	// the session's own.
-	Buffers chan []byte
 }
+
+// bufPool recycles read buffers of poolChunk bytes across sessions and
+// clients: the buffers a burst needed are reused while traffic lasts, and
+// the garbage collector takes them back once they stay unused for two
+// collections, so an idle connection holds only the one its reader is
+// blocked on. It holds *[]byte.
+var bufPool sync.Pool
+
+// poolChunk is the read chunk size bufPool serves (the default ReadChunk);
+// buffers of other sizes are made and dropped.
+const poolChunk = 32 << 10
 
 // Stats are the session's byte counters.
 type Stats struct {
@@ -51,7 +56,6 @@ type Session struct {
 	conn net.Conn
 	wake func()
 
-	free      chan []byte // empty read buffers, given back by Release
 	inbox     chan []byte // filled read buffers, in order
 	readChunk int
 	maxChunks int
@@ -105,7 +109,6 @@ func New(cfg Config) *Session {
 	s := &Session{
 		conn:       cfg.Conn,
 		wake:       cfg.Wake,
-		free:       cfg.Buffers,
 		inbox:      make(chan []byte, cfg.InboxChunks),
 		released:   make(chan struct{}, 1),
 		readChunk:  cfg.ReadChunk,
@@ -115,9 +118,6 @@ func New(cfg Config) *Session {
 		closeCh:    make(chan struct{}),
 		readerDone: make(chan struct{}),
 		writerDone: make(chan struct{}),
-	}
-	if s.free == nil {
-		s.free = make(chan []byte, cfg.InboxChunks)
 	}
 	go s.readLoop()
 	go s.writeLoop()
@@ -145,9 +145,8 @@ func (s *Session) Err() error {
 }
 
 // readBuffer returns an empty read buffer once fewer than InboxChunks are
-// held (else it waits for a Release: TCP backpressure), taken from the free
-// list or made on demand, so an idle connection holds one or two. nil when
-// the session is closed.
+// held (else it waits for a Release: TCP backpressure), taken from bufPool
+// or made on demand. nil when the session is closed.
 func (s *Session) readBuffer() []byte {
 	for s.held.Load() >= int32(s.maxChunks) {
 		select {
@@ -157,12 +156,12 @@ func (s *Session) readBuffer() []byte {
 		}
 	}
 	s.held.Add(1)
-	select {
-	case b := <-s.free:
-		return b
-	default:
-		return make([]byte, s.readChunk)
+	if s.readChunk == poolChunk {
+		if p, ok := bufPool.Get().(*[]byte); ok {
+			return *p
+		}
 	}
+	return make([]byte, s.readChunk)
 }
 
 func (s *Session) readLoop() {
@@ -202,9 +201,9 @@ func (s *Session) TryRead() ([]byte, bool) {
 // Release returns a chunk obtained from TryRead.
 func (s *Session) Release(b []byte) {
 	s.held.Add(-1)
-	select {
-	case s.free <- b[:cap(b)]:
-	default: // the free list is full: let the GC have it
+	if cap(b) == poolChunk {
+		b = b[:cap(b)]
+		bufPool.Put(&b)
 	}
 	select {
 	case s.released <- struct{}{}:
