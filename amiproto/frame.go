@@ -12,13 +12,13 @@ import (
 //
 // This is the hot path: it keeps the scan position in a local (written
 // back only when it returns for more bytes; every other exit resets the
-// frame) and asks a lineFinder for the end of each line and of each key
-// (lines.go, lines_amd64.go), through its inlined fast path first.
+// frame) and asks the parser's lineFinder for the end of each line and of
+// each key (lines.go, lines_amd64.go), through its inlined fast path first.
 func (p *Parser) stepFrame() (*Frame, error, bool) {
 	b := p.buf[p.r:]
 	limit := p.lim.MaxFrameSize
 	scan := p.scan
-	var lf lineFinder
+	lf := &p.lf
 	for {
 		start := scan
 		nl, ok := lf.nextLine(start)
@@ -60,7 +60,6 @@ func (p *Parser) stepFrame() (*Frame, error, bool) {
 				p.consume(end)
 				b = b[end:]
 				scan = 0
-				lf.shift(end)
 				continue
 			}
 			return p.finishFrame(b, start, end)

@@ -28,3 +28,6 @@ func (indexFinder) keyEnd(b []byte, start int) int { return skipKey(b, start) }
 
 // shift is a no-op: indexFinder keeps no offsets.
 func (indexFinder) shift(int) {}
+
+// reset is a no-op: indexFinder keeps no state.
+func (indexFinder) reset() {}

@@ -23,9 +23,17 @@ const window = 64 * 8
 // key is a shift and a trailing-zero count, against a function call and a
 // search per line for indexFinder.
 //
-// stepFrame asks for lines in order: each lineEnd call starts where the
-// previous line ended. The fast paths are small enough to be inlined; the
-// zero value is empty and takes the slow path first.
+// The parser keeps one across calls, its offsets relative to the unread
+// bytes (consume shifts it): the bytes a window covers never change while
+// it is in use, since the parser only appends, moves unread bytes together
+// with their offsets (compaction), or forgets them all (reset). stepFrame
+// asks for lines in order, each lineEnd call starting where the previous
+// line ended; when it did not (another mode consumed lines), the fast path
+// sees a bit before from and defers to lineEnd. The fast paths are small
+// enough to be inlined. The zero value is empty.
+//
+// Invariant for nextKey and keyEnd: the line's '\n' was just returned from
+// the current window, so the line's first non-key byte is inside it too.
 type bitmapFinder struct {
 	base  int    // offset in b of the window's first byte
 	n     int    // bytes in the window; 0 when empty
@@ -46,7 +54,8 @@ func (w *bitmapFinder) fill(b []byte, pos int) {
 	if n >= 16 {
 		lineMasks(&b[pos], n, &w.nl[0], &w.nk[0])
 	} else {
-		// The zero bytes past n are cut off by the j < n tests.
+		// The zero padding past n sets no nl bit; it does set nk bits, but
+		// a key scan meets the line's '\n' first (see the invariant).
 		var tmp [16]byte
 		copy(tmp[:], b[pos:pos+n])
 		lineMasks(&tmp[0], 16, &w.nl[0], &w.nk[0])
@@ -54,16 +63,19 @@ func (w *bitmapFinder) fill(b []byte, pos int) {
 	w.word, w.words, w.at, w.rest = 0, (n+63)>>6, pos, w.nl[0]
 }
 
-// shift moves the window's origin when stepFrame drops the first n bytes
-// of b.
+// shift moves the window's origin when the parser drops the first n unread
+// bytes.
 func (w *bitmapFinder) shift(n int) { w.base -= n; w.at -= n }
+
+// reset empties the window (the bytes it covered are gone).
+func (w *bitmapFinder) reset() { w.n, w.words, w.word, w.rest = 0, 0, 0, 0 }
 
 // nextLine is lineEnd's fast path, small enough to be inlined: the next
 // '\n' bit of the current word, or of the next word of the window. ok is
 // false when it cannot answer.
 func (w *bitmapFinder) nextLine(from int) (nl int, ok bool) {
-	// Bits past the window's end are zero (see lineMasks), so a bit in rest
-	// is a '\n' in b.
+	// The nl bits past the window's end are zero (see lineMasks and fill),
+	// so a bit in rest is a '\n' in b; words past words are never read.
 	r := w.rest
 	if r == 0 {
 		w.word++
@@ -105,7 +117,7 @@ func (w *bitmapFinder) lineEnd(b []byte, from int) int {
 			x = w.nl[k&wordMask]
 		}
 		if x != 0 {
-			// Bits past n are zero (see lineMasks), so j < n.
+			// nl bits past n are zero (see lineMasks), so j < n.
 			w.word, w.at, w.rest = k, w.base+k<<6, x&(x-1)
 			return w.at + bits.TrailingZeros64(x)
 		}
@@ -114,8 +126,10 @@ func (w *bitmapFinder) lineEnd(b []byte, from int) int {
 			w.rest = 0 // the next call starts over
 			return -1
 		}
-		// The line crosses the window's end: refill at its start, once, so
-		// that its key is in view for keyEnd; past that, at the end.
+		// The line crosses the window's end: refill at from (the line's
+		// start, unless resuming after p.seen), once, so that its key is in
+		// view for nextKey; past that, at the end. When from is not the
+		// line's start, keyEnd falls back to skipKey.
 		if refilled {
 			w.fill(b, end)
 		} else {
@@ -139,9 +153,10 @@ func (w *bitmapFinder) nextKey(start int) (end int, ok bool) {
 	return 0, false
 }
 
-// keyEnd returns the index of the first byte at or after start that may not
-// appear in a key. b[start:] must hold a '\n' (a non-key byte), so there is
-// always one.
+// keyEnd is nextKey's slow path and must only follow a nextKey miss: it
+// returns the index of the first byte at or after start that may not appear
+// in a key, looking from the word after start's (nextKey saw start's own
+// word hold none). b[start:] holds the line's '\n', so there is always one.
 func (w *bitmapFinder) keyEnd(b []byte, start int) int {
 	i := start - w.base
 	if uint(i) >= uint(w.n) {

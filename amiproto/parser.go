@@ -39,6 +39,10 @@ type Parser struct {
 	skipLine     int  // bytes of the current line already consumed
 	skipLineCR   bool // those bytes are exactly "\r"
 
+	// lf scans lines for stepFrame; its offsets are relative to buf[r:],
+	// which consume keeps true by shifting it.
+	lf lineFinder
+
 	msg   Message // Next's result, materialised from fr
 	fr    Frame   // NextFrame's result
 	stats Stats
@@ -160,6 +164,7 @@ func (p *Parser) Reset() {
 	p.resetFrame()
 	p.bannerDone = false
 	p.inRun = false
+	p.lf.reset()
 	p.skipActionID = ""
 	p.msg.Reset()
 	p.fr.reset()
@@ -212,6 +217,7 @@ func (p *Parser) NextFrame() (*Frame, error) {
 				// Everything consumed: rewind for free instead of compacting later.
 				p.buf = p.buf[:0]
 				p.r = 0
+				p.lf.reset()
 			}
 			return f, err
 		}
@@ -222,6 +228,7 @@ func (p *Parser) NextFrame() (*Frame, error) {
 func (p *Parser) consume(n int) {
 	p.r += n
 	p.seen = 0
+	p.lf.shift(n)
 }
 
 // resetFrame clears the state of the frame being scanned.
